@@ -1,0 +1,1 @@
+"""newstag: topic tagging for Chinese regional legal and public-safety news."""

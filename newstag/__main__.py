@@ -1,0 +1,5 @@
+import sys
+
+from newstag.cli import main
+
+sys.exit(main())

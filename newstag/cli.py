@@ -1,0 +1,341 @@
+"""The ``newstag`` command line: train, evaluate, predict, tag-page, serve.
+
+Only this module prints, configures logging and reads ``NEWSTAG_*`` environment variables;
+everything else takes plain arguments.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from model.artifact import ArtifactError, LoadedModel, current_version, default_model_root, load_model
+from model.taxonomy import load_taxonomy
+from training.corpus import MAX_TEXT_CHARS, CorpusError, load_corpus
+from training.train import TrainingError, TrainingOptions, train_version
+
+logger = logging.getLogger("newstag")
+
+PREDICT_BATCH = 256
+
+
+def model_root_from_env(environ=os.environ) -> Path:
+    """The model root: ``NEWSTAG_MODEL_ROOT`` or the user's data directory."""
+    value = environ.get("NEWSTAG_MODEL_ROOT")
+    return Path(value).expanduser() if value else default_model_root()
+
+
+def _echo_json(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False))
+
+
+class _Progress:
+    """Training steps as a progress bar on a terminal, as plain lines otherwise."""
+
+    def __init__(self, total: int):
+        self.bar = None
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, file=sys.stderr, leave=False)
+
+    def __call__(self, description: str) -> None:
+        if self.bar is not None:
+            self.bar.set_description(description)
+            self.bar.update(1)
+        else:
+            click.echo(f"  {description}…", err=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def train_default_model(root: Path, extra=(), use_bundled: bool = True, folds: int = 5):
+    """Train a model into ``root`` with progress on stderr; return (version dir, metadata)."""
+    progress = _Progress(total=folds + 2)
+    try:
+        return train_version(
+            root, load_taxonomy(), list(extra), use_bundled, TrainingOptions(folds=folds), progress
+        )
+    finally:
+        progress.close()
+
+
+def load_or_train(model: Path | None) -> LoadedModel:
+    """The model a command uses: ``--model``, else the root's current, trained first if absent."""
+    if model is not None:
+        return load_model(model)
+    root = model_root_from_env()
+    if current_version(root) is None:
+        click.echo(f"No model in {root} yet: training one from the bundled corpus first.", err=True)
+        train_default_model(root)
+    return load_model(root)
+
+
+def _fail(exc: Exception) -> click.ClickException:
+    return click.ClickException(str(exc))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="newstag")
+def cli():
+    """newstag: topic tags for Chinese legal and public-safety news.
+
+    \b
+    Example:
+      newstag tag-page examples/sample_page.txt
+    """
+    logging.basicConfig(level=logging.WARNING, format="newstag: %(message)s")
+
+
+MODEL_OPTION = click.option(
+    "--model",
+    type=click.Path(path_type=Path),
+    help="A model version directory, or a model root (meaning its current version). "
+    "Default: the root in NEWSTAG_MODEL_ROOT or the user's data directory.",
+)
+
+
+@cli.command()
+@click.option(
+    "--corpus",
+    "corpora",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Extra JSONL or CSV corpus (fields id, text, topic[, also, kind, hard]). Repeatable.",
+)
+@click.option("--no-bundled", is_flag=True, help="Train on the --corpus files only.")
+@click.option(
+    "--out", type=click.Path(path_type=Path), help="Model root to write to (default: the configured root)."
+)
+@click.option(
+    "--folds",
+    type=click.IntRange(2, 20),
+    default=5,
+    show_default=True,
+    help="Cross-validation folds for thresholds and metrics.",
+)
+def train(corpora, no_bundled, out, folds):
+    """Train a model version and make it current.
+
+    Trains on the bundled corpus (less its gate split) plus any --corpus files, prints
+    cross-validated and gate metrics per topic, writes a new version directory under the
+    model root and switches its 'current' pointer. A failed run leaves the root as it was.
+
+    \b
+    Example:
+      newstag train --corpus our_labels.jsonl --out /srv/newstag/models
+    """
+    from training.metrics import format_report
+
+    if no_bundled and not corpora:
+        raise click.UsageError("--no-bundled needs at least one --corpus file")
+    root = out or model_root_from_env()
+    try:
+        extra = load_corpus(list(corpora), load_taxonomy())
+        version_dir, meta = train_default_model(root, extra, not no_bundled, folds)
+    except (CorpusError, TrainingError, ArtifactError, OSError) as exc:
+        raise _fail(exc) from None
+    click.echo(f"Trained {meta['corpus']['records']} records in {meta['training_seconds']} s.")
+    click.echo(format_report(meta["metrics"]["cv"], f"{folds}-fold cross-validation"))
+    if meta["metrics"]["gate"]:
+        click.echo(format_report(meta["metrics"]["gate"], "gate split"))
+    click.echo(f"Saved {version_dir} (now current).")
+
+
+@cli.command()
+@MODEL_OPTION
+@click.option(
+    "--corpus",
+    "corpora",
+    multiple=True,
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Labelled JSONL or CSV corpus to score. Repeatable.",
+)
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(path_type=Path),
+    help="Directory for report.html, confusion.png and metrics.json.",
+)
+def evaluate(model, corpora, report_dir):
+    """Score a model on a labelled corpus.
+
+    Prints accuracy, accept-accuracy (the best topic is among the record's topic and
+    'also'), macro-F1 and per-topic precision, recall and F1; --report also writes an HTML
+    report with the confusion matrix as a picture.
+
+    \b
+    Example:
+      newstag evaluate --corpus held_out.jsonl --report reports/2026-11
+    """
+    from training.metrics import format_report, score
+    from training.report import write_report
+
+    try:
+        loaded = load_or_train(model)
+        taxonomy = loaded.model.taxonomy
+        records = load_corpus(list(corpora), taxonomy)
+        if not records:
+            raise CorpusError(corpora[0], None, "no records")
+        predictions = loaded.model.predict([r.text for r in records], explain=False)
+        metrics = score(records, predictions, taxonomy)
+        click.echo(format_report(metrics, f"model {loaded.version}"))
+        if report_dir:
+            path = write_report(metrics, taxonomy, report_dir, f"newstag {loaded.version}")
+            click.echo(f"Report written to {path}")
+    except (CorpusError, TrainingError, ArtifactError, OSError) as exc:
+        raise _fail(exc) from None
+
+
+@dataclass(frozen=True)
+class _Input:
+    where: str
+    id: object
+    text: str
+
+
+def _read_lines(paths: tuple[str, ...], report: Callable[[str], None]) -> Iterator[_Input]:
+    """Texts from JSONL or plain-text lines; bad lines are reported and skipped."""
+    for name in paths or ("-",):
+        label = "<stdin>" if name == "-" else name
+        try:
+            raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+            content = raw.decode("utf-8-sig")
+        except OSError as exc:
+            report(f"{label}: cannot read: {exc.strerror or exc}")
+            continue
+        except UnicodeDecodeError as exc:
+            report(f"{label}: not UTF-8 text (byte {exc.start})")
+            continue
+        for number, line in enumerate(content.splitlines(), 1):
+            where = f"{label}:{number}"
+            if not line.strip():
+                continue
+            record_id, text = None, line
+            if line.lstrip().startswith("{"):
+                try:
+                    data = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    report(f"{where}: invalid JSON: {exc.msg}")
+                    continue
+                if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+                    report(f"{where}: a JSON line needs a string field 'text'")
+                    continue
+                record_id, text = data.get("id"), data["text"]
+            if not text.strip():
+                report(f"{where}: empty text")
+            elif len(text) > MAX_TEXT_CHARS:
+                report(f"{where}: text has {len(text)} characters, over {MAX_TEXT_CHARS}")
+            else:
+                yield _Input(where, record_id, text)
+
+
+@cli.command()
+@MODEL_OPTION
+@click.argument("files", nargs=-1, type=click.Path(allow_dash=True))
+@click.option("--top-k", type=click.IntRange(min=1), help="List only the best N topics.")
+@click.option("--no-explain", is_flag=True, help="Leave out the deciding terms.")
+@click.pass_context
+def predict(ctx, model, files, top_k, no_explain):
+    """Tag texts: one JSON line out for every line in.
+
+    Input lines are JSON objects {"id": …, "text": …} or plain text (blank lines are
+    skipped), from FILES or standard input. A bad line is reported on stderr with its file
+    and line number; the others are still tagged, and the exit status is 1.
+
+    \b
+    Example:
+      echo '{"id": "a1", "text": "近日，某派出所开展夜间巡逻。"}' | newstag predict
+    """
+    try:
+        loaded = load_or_train(model)
+    except (CorpusError, TrainingError, ArtifactError, OSError) as exc:
+        raise _fail(exc) from None
+    failures = 0
+    batch: list[_Input] = []
+
+    def report(message: str) -> None:
+        nonlocal failures
+        failures += 1
+        click.echo(f"newstag: {message}", err=True)
+
+    def flush() -> None:
+        predictions = loaded.model.predict([item.text for item in batch], explain=not no_explain)
+        for item, prediction in zip(batch, predictions, strict=False):
+            out = {"id": item.id} if item.id is not None else {}
+            out.update(prediction.to_dict(top_k=top_k, explain=not no_explain))
+            _echo_json(out)
+        batch.clear()
+
+    for item in _read_lines(files, report):
+        batch.append(item)
+        if len(batch) >= PREDICT_BATCH:
+            flush()
+    flush()
+    if failures:
+        ctx.exit(1)
+
+
+@cli.command("tag-page")
+@MODEL_OPTION
+@click.argument("file", required=False, type=click.Path(allow_dash=True))
+@click.option("--no-explain", is_flag=True, help="Leave out the deciding terms.")
+def tag_page_command(model, file, no_explain):
+    """Split a pasted newspaper page into items and tag each, paragraph by paragraph.
+
+    Reads FILE (or standard input): plain text with section headers, headlines, bylines
+    and paragraphs on their own lines. Prints {"items": [...]} as JSON.
+
+    \b
+    Example:
+      newstag tag-page examples/sample_page.txt
+    """
+    from model.page import tag_page
+
+    label = file if file and file != "-" else "<stdin>"
+    try:
+        raw = sys.stdin.buffer.read() if label == "<stdin>" else Path(file).read_bytes()
+        page = raw.decode("utf-8-sig")
+    except OSError as exc:
+        raise click.ClickException(f"{label}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{label}: not UTF-8 text (byte {exc.start})") from None
+    if not page.strip():
+        raise click.ClickException(f"{label}: empty page")
+    try:
+        loaded = load_or_train(model)
+    except (CorpusError, TrainingError, ArtifactError, OSError) as exc:
+        raise _fail(exc) from None
+    items = tag_page(loaded.model, page, explain=not no_explain)
+    click.echo(json.dumps({"items": items}, ensure_ascii=False, indent=2))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point; usage errors become one line and exit status 2."""
+    try:
+        result = cli.main(args=argv, prog_name="newstag", standalone_mode=False)
+    except click.UsageError as exc:
+        hint = (
+            f" (see 'newstag {exc.ctx.info_name} --help')"
+            if exc.ctx and exc.ctx.parent
+            else " (see 'newstag --help')"
+        )
+        click.echo(f"newstag: {exc.format_message()}{hint}", err=True)
+        return 2
+    except click.ClickException as exc:
+        click.echo(f"newstag: error: {exc.format_message()}", err=True)
+        return exc.exit_code
+    except click.Abort:
+        click.echo("newstag: aborted", err=True)
+        return 130
+    return result if isinstance(result, int) else 0

@@ -1,0 +1,1 @@
+"""newstag HTTP service (Flask)."""

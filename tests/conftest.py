@@ -1,0 +1,41 @@
+"""Shared fixtures: one model trained from the bundled corpus per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from model.artifact import load_model
+from model.taxonomy import load_taxonomy
+from training.train import TrainingOptions, train_version
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def taxonomy():
+    return load_taxonomy()
+
+
+@pytest.fixture(scope="session")
+def model_root(tmp_path_factory, taxonomy) -> Path:
+    """A model root holding one version trained on the bundled corpus (3 folds, for speed)."""
+    root = tmp_path_factory.mktemp("models")
+    train_version(root, taxonomy, options=TrainingOptions(folds=3))
+    return root
+
+
+@pytest.fixture(scope="session")
+def loaded(model_root):
+    return load_model(model_root)
+
+
+@pytest.fixture(scope="session")
+def topic_model(loaded):
+    return loaded.model
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    return DATA

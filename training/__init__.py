@@ -1,0 +1,1 @@
+"""Training newstag's model: the bundled corpus, corpus checks, training, evaluation, reports."""
