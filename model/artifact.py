@@ -202,9 +202,7 @@ def read_metadata(version_dir: Path) -> dict:
         if key not in meta:
             raise ArtifactError(f"{path}: field '{key}' missing; the version is damaged, retrain")
     if meta["format"] != FORMAT_VERSION:
-        raise ArtifactError(
-            f"{path}: artifact format {meta['format']}, this newstag reads {FORMAT_VERSION}; retrain"
-        )
+        raise ArtifactError(f"{path}: artifact format {meta['format']}, this newstag reads {FORMAT_VERSION}; retrain")
     return meta
 
 

@@ -23,9 +23,7 @@ _SENTENCE_END = "。！？!?；;…:：,，、"
 _CLOSERS = "”’\"'）)」』】》>"
 _SUBTITLE = re.compile(r"^(?:——|—|--|－－|─)")
 _LEADIN = re.compile(r"^(?:本报讯|本报消息|据.{1,12}(?:报道|消息))")
-_INLINE_BYLINE = re.compile(
-    rf"^(?:本报讯|本报消息)?[ ]*[(（【〔][ ]*({BYLINE_ROLE}[^()（）【】〔〕]{{1,60}})[)）】〕]"
-)
+_INLINE_BYLINE = re.compile(rf"^(?:本报讯|本报消息)?[ ]*[(（【〔][ ]*({BYLINE_ROLE}[^()（）【】〔〕]{{1,60}})[)）】〕]")
 
 
 @dataclass

@@ -215,9 +215,7 @@ def _covered(inner: tuple[tuple[int, int], ...], outer: tuple[tuple[int, int], .
     return bool(inner) and all(any(s >= a and e <= b for a, b in outer) for s, e in inner)
 
 
-def decide(
-    probs: np.ndarray, taxonomy: Taxonomy, thresholds: dict[str, float], review_margin: float
-) -> Prediction:
+def decide(probs: np.ndarray, taxonomy: Taxonomy, thresholds: dict[str, float], review_margin: float) -> Prediction:
     """A prediction from one row of topic probabilities (taxonomy order)."""
     order = np.argsort(-probs, kind="stable")
     topics = tuple(TopicScore(taxonomy.ids[i], taxonomy.topics[i].name, float(probs[i])) for i in order)

@@ -62,9 +62,7 @@ def train_default_model(root: Path, extra=(), use_bundled: bool = True, folds: i
     """Train a model into ``root`` with progress on stderr; return (version dir, metadata)."""
     progress = _Progress(total=folds + 2)
     try:
-        return train_version(
-            root, load_taxonomy(), list(extra), use_bundled, TrainingOptions(folds=folds), progress
-        )
+        return train_version(root, load_taxonomy(), list(extra), use_bundled, TrainingOptions(folds=folds), progress)
     finally:
         progress.close()
 
@@ -93,7 +91,7 @@ def cli():
     Example:
       newstag tag-page examples/sample_page.txt
     """
-    logging.basicConfig(level=logging.WARNING, format="newstag: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="newstag: %(levelname)s %(name)s: %(message)s")
 
 
 MODEL_OPTION = click.option(
@@ -113,9 +111,7 @@ MODEL_OPTION = click.option(
     help="Extra JSONL or CSV corpus (fields id, text, topic[, also, kind, hard]). Repeatable.",
 )
 @click.option("--no-bundled", is_flag=True, help="Train on the --corpus files only.")
-@click.option(
-    "--out", type=click.Path(path_type=Path), help="Model root to write to (default: the configured root)."
-)
+@click.option("--out", type=click.Path(path_type=Path), help="Model root to write to (default: the configured root).")
 @click.option(
     "--folds",
     type=click.IntRange(2, 20),
@@ -320,15 +316,67 @@ def tag_page_command(model, file, no_explain):
     click.echo(json.dumps({"items": items}, ensure_ascii=False, indent=2))
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="NEWSTAG_HOST", help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, envvar="NEWSTAG_PORT")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    envvar="NEWSTAG_WORKERS",
+    help="Worker processes; each loads the model once.",
+)
+@MODEL_OPTION
+def serve(host, port, workers, model):
+    """Run the HTTP service (gunicorn with gevent workers) until stopped.
+
+    Serves the JSON API, /openapi.json and the editor page. Settings come from NEWSTAG_*
+    variables (NEWSTAG_MODEL_ROOT, NEWSTAG_ADMIN_TOKEN, NEWSTAG_CORS_ORIGINS, limits), then
+    these flags. Without --model it serves the root's current model, training the bundled
+    one first if the root has none.
+
+    \b
+    Example:
+      NEWSTAG_ADMIN_TOKEN=s3cret newstag serve --port 8000 --workers 2
+    """
+    from model.artifact import resolve_model_dir, verify
+    from service.config import ConfigError, settings_from_environ
+    from service.server import serve as run_server
+
+    try:
+        config = settings_from_environ(os.environ)
+    except ConfigError as exc:
+        raise _fail(exc) from None
+    root = model_root_from_env()
+    config["MODEL_ROOT"] = str(root)
+    try:
+        if model is not None:
+            config["MODEL"] = str(resolve_model_dir(model))
+            verify(Path(config["MODEL"]))
+        else:
+            if current_version(root) is None:
+                click.echo(f"No model in {root} yet: training one from the bundled corpus first.", err=True)
+                train_default_model(root)
+            verify(resolve_model_dir(root))
+    except (CorpusError, TrainingError, ArtifactError, OSError) as exc:
+        raise _fail(exc) from None
+    logging.getLogger().setLevel(logging.INFO)
+    logging.getLogger("newstag.access").propagate = False
+    access = logging.StreamHandler(sys.stderr)
+    access.setFormatter(logging.Formatter("%(message)s"))
+    logging.getLogger("newstag.access").addHandler(access)
+    logging.getLogger("newstag.access").setLevel(logging.INFO)
+    run_server(config, host, port, workers)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point; usage errors become one line and exit status 2."""
     try:
         result = cli.main(args=argv, prog_name="newstag", standalone_mode=False)
     except click.UsageError as exc:
         hint = (
-            f" (see 'newstag {exc.ctx.info_name} --help')"
-            if exc.ctx and exc.ctx.parent
-            else " (see 'newstag --help')"
+            f" (see 'newstag {exc.ctx.info_name} --help')" if exc.ctx and exc.ctx.parent else " (see 'newstag --help')"
         )
         click.echo(f"newstag: {exc.format_message()}{hint}", err=True)
         return 2

@@ -39,3 +39,19 @@ def topic_model(loaded):
 @pytest.fixture
 def data_dir() -> Path:
     return DATA
+
+
+ADMIN_TOKEN = "test-admin-token"
+
+
+@pytest.fixture(scope="session")
+def app(model_root):
+    """An app on the session's model; tests that change settings or models build their own."""
+    from service import create_app
+
+    return create_app({"MODEL_ROOT": str(model_root), "ADMIN_TOKEN": ADMIN_TOKEN})
+
+
+@pytest.fixture(scope="session")
+def client(app):
+    return app.test_client()

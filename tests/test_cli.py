@@ -126,9 +126,7 @@ def test_evaluate_writes_a_report_with_the_confusion_matrix_picture(model_root, 
     ]
     corpus.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     report = tmp_path / "report"
-    result = run(
-        ["evaluate", "--model", str(model_root), "--corpus", str(corpus), "--report", str(report)], model_root
-    )
+    result = run(["evaluate", "--model", str(model_root), "--corpus", str(corpus), "--report", str(report)], model_root)
     assert result.returncode == 0, result.stderr
     out = result.stdout.decode()
     assert "accuracy 1.000" in out and "macro-F1" in out and "procuratorate" in out

@@ -64,9 +64,7 @@ def test_many_places_of_zhejiang_appear(corpus):
 
 
 def test_abbreviated_agency_bylines_are_present(corpus):
-    bylines = [
-        r for r in corpus if re.search(r"通讯员 [\u4e00-\u9fff]{1,3}(检|法|公宣|消|司|禁毒)\b", r.text)
-    ]
+    bylines = [r for r in corpus if re.search(r"通讯员 [\u4e00-\u9fff]{1,3}(检|法|公宣|消|司|禁毒)\b", r.text)]
     assert len(bylines) >= 30
 
 

@@ -7,7 +7,7 @@ def test_full_width_text_folds_to_half_width_and_lower_case():
 
 
 def test_whitespace_collapses_and_lead_in_goes():
-    assert normalize("本报讯  近日，\n\n某地\u3000开展巡逻。 ") == "近日,某地 开展巡逻。"
+    assert normalize("本报讯  近日，\n\n某地\u3000开展巡逻。 ") == "近日, 某地 开展巡逻。"
 
 
 def test_reporter_names_are_dropped_and_agency_abbreviations_kept():

@@ -42,9 +42,7 @@ def test_tagged_items_carry_text_paragraphs_and_explanations(topic_model):
     page = "法治快讯\n\n巡逻护平安\n\n通讯员 张明\n\n本报讯 近日，某派出所开展夜间巡逻。\n\n该所共抓获嫌疑人3名。\n"
     [item] = tag_page(topic_model, page)
     assert item["id"] == "item-1" and item["section"] == "法治快讯"
-    assert (
-        item["text"] == "巡逻护平安\n通讯员 张明\n本报讯 近日，某派出所开展夜间巡逻。\n该所共抓获嫌疑人3名。"
-    )
+    assert item["text"] == "巡逻护平安\n通讯员 张明\n本报讯 近日，某派出所开展夜间巡逻。\n该所共抓获嫌疑人3名。"
     assert [p["text"] for p in item["paragraphs"]] == [
         "本报讯 近日，某派出所开展夜间巡逻。",
         "该所共抓获嫌疑人3名。",
@@ -100,9 +98,7 @@ def test_body_paragraphs_starting_with_a_lead_in_start_new_items_without_headlin
         "",
         "\n\n \n",
         "".join(
-            random.Random(1).choice(
-                "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动"
-            )
+            random.Random(1).choice("的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动")
             for _ in range(3000)
         ),
         "一段很长的正文。" * 2000,

@@ -69,9 +69,7 @@ def test_explanation_terms_point_at_themselves_in_the_original_text(topic_model)
 
 
 def test_near_domain_text_is_flagged_for_review(topic_model, data_dir):
-    rows = [
-        json.loads(line) for line in (data_dir / "near_domain.jsonl").read_text(encoding="utf-8").splitlines()
-    ]
+    rows = [json.loads(line) for line in (data_dir / "near_domain.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(rows) >= 50
     flagged = sum(p.needs_review for p in topic_model.predict([r["text"] for r in rows], explain=False))
     assert flagged / len(rows) >= 0.9
@@ -140,6 +138,4 @@ def test_model_pickles_without_cached_feature_names(topic_model):
     topic_model.predict([STORIES["fire"]])
     clone = pickle.loads(pickle.dumps(topic_model))
     assert isinstance(clone, TopicModel) and clone._names is None
-    assert (
-        clone.predict([STORIES["fire"]])[0].to_dict() == topic_model.predict([STORIES["fire"]])[0].to_dict()
-    )
+    assert clone.predict([STORIES["fire"]])[0].to_dict() == topic_model.predict([STORIES["fire"]])[0].to_dict()

@@ -4,9 +4,7 @@ from model.tokenizer import Tokenizer, load_domain_words
 
 
 def test_institution_and_practice_names_stay_whole():
-    words = Tokenizer().words(
-        "舟山市定海区消防救援大队联合吴兴区人民检察院开展公益诉讼宣传,反诈中心提醒社区矫正对象"
-    )
+    words = Tokenizer().words("舟山市定海区消防救援大队联合吴兴区人民检察院开展公益诉讼宣传,反诈中心提醒社区矫正对象")
     for name in ("消防救援大队", "人民检察院", "公益诉讼", "反诈中心", "社区矫正对象"):
         assert name in words
 

@@ -90,15 +90,11 @@ def validate_record(raw: object, taxonomy: Taxonomy, path, line, strict: bool = 
     if not isinstance(text, str) or not text.strip():
         raise CorpusError(path, line, f"record {record_id}: 'text' must be a non-empty string")
     if len(text) > MAX_TEXT_CHARS:
-        raise CorpusError(
-            path, line, f"record {record_id}: text has {len(text)} characters, over {MAX_TEXT_CHARS}"
-        )
+        raise CorpusError(path, line, f"record {record_id}: text has {len(text)} characters, over {MAX_TEXT_CHARS}")
     if topic == "":
         topic = None
     if topic is not None and topic not in taxonomy:
-        raise CorpusError(
-            path, line, f"record {record_id}: unknown topic {topic!r} (known: {', '.join(taxonomy.ids)})"
-        )
+        raise CorpusError(path, line, f"record {record_id}: unknown topic {topic!r} (known: {', '.join(taxonomy.ids)})")
     also = raw.get("also") or []
     if isinstance(also, str):
         also = [a for a in (part.strip() for part in also.replace(";", "|").split("|")) if a]
@@ -137,9 +133,7 @@ def _rows(path: Path):
                     try:
                         yield number, json.loads(line)
                     except json.JSONDecodeError as exc:
-                        raise CorpusError(
-                            path, number, f"invalid JSON: {exc.msg} at column {exc.colno}"
-                        ) from None
+                        raise CorpusError(path, number, f"invalid JSON: {exc.msg} at column {exc.colno}") from None
         except UnicodeDecodeError:
             raise CorpusError(path, None, "not UTF-8 text") from None
         except csv.Error as exc:

@@ -61,9 +61,7 @@ def format_report(metrics: dict, title: str) -> str:
         f"{'topic':<15}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}",
     ]
     for topic, m in metrics["per_topic"].items():
-        lines.append(
-            f"{topic:<15}{m['precision']:>10.3f}{m['recall']:>10.3f}{m['f1']:>10.3f}{m['support']:>9}"
-        )
+        lines.append(f"{topic:<15}{m['precision']:>10.3f}{m['recall']:>10.3f}{m['f1']:>10.3f}{m['support']:>9}")
     if metrics.get("out_of_domain"):
         lines.append(
             f"out-of-domain texts: {metrics['out_of_domain']}, flagged for review "

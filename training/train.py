@@ -52,17 +52,13 @@ def _check_counts(records: list[Record], folds: int, taxonomy: Taxonomy) -> None
     small = {t: n for t, n in counts.items() if n < folds}
     if small:
         listed = ", ".join(f"{t} ({n})" for t, n in sorted(small.items()))
-        raise TrainingError(
-            f"every topic needs at least {folds} records for {folds}-fold training; too few: {listed}"
-        )
+        raise TrainingError(f"every topic needs at least {folds} records for {folds}-fold training; too few: {listed}")
 
 
 def _fit(records: list[Record], settings: PipelineSettings, tokenizer: Tokenizer):
     labels = _labels(records)
     smallest = min(Counter(labels).values())
-    fitted = PipelineSettings(
-        **{**settings.to_dict(), "calibration_folds": min(settings.calibration_folds, smallest)}
-    )
+    fitted = PipelineSettings(**{**settings.to_dict(), "calibration_folds": min(settings.calibration_folds, smallest)})
     pipeline = build_pipeline(fitted, tokenizer)
     pipeline.fit([r.text for r in records], labels)
     return pipeline
@@ -120,14 +116,10 @@ def train_model(
     cv_metrics = score(records, cv_predictions, taxonomy)
 
     step("final fit")
-    model = TopicModel(
-        _fit(records, options.settings, tokenizer), taxonomy, thresholds, options.review_margin
-    )
+    model = TopicModel(_fit(records, options.settings, tokenizer), taxonomy, thresholds, options.review_margin)
 
     step("gate split")
-    gate_metrics = (
-        score(gate, model.predict([r.text for r in gate], explain=False), taxonomy) if gate else None
-    )
+    gate_metrics = score(gate, model.predict([r.text for r in gate], explain=False), taxonomy) if gate else None
     counts = Counter(r.topic or NONE_LABEL for r in records)
     metadata = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),

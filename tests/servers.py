@@ -1,0 +1,89 @@
+"""Starting and stopping a real `newstag serve` process for tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import requests
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServerProcess:
+    """`newstag serve` on a free loopback port; a context manager that waits until it is ready."""
+
+    def __init__(self, root, workers=2, env=None, args=(), start_timeout=120):
+        self.root = root
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "NEWSTAG_MODEL_ROOT": str(root), **(env or {})}
+        self.args = ["serve", "--port", str(self.port), "--workers", str(workers), *args]
+        self.start_timeout = start_timeout
+        self.log = tempfile.TemporaryFile()
+        self.process = None
+
+    def __enter__(self):
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "newstag", *self.args], env=self.env, stdout=self.log, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.output()}")
+            try:
+                if requests.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"server not ready in {self.start_timeout} s:\n{self.output()}")
+
+    def __exit__(self, *exc):
+        self.stop()
+        self.log.close()
+
+    def stop(self, sig=signal.SIGTERM, timeout=60) -> int | None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode if self.process else None
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace")
+
+    def log_lines(self) -> list[str]:
+        return [line for line in self.output().splitlines() if line.startswith("{")]
+
+    def versions_by_worker(self, until=None, timeout=30.0, probes=40) -> dict:
+        """{worker pid: model version} from fresh connections to /readyz.
+
+        With ``until``, keep probing until it holds for what was seen (or time runs out);
+        returns the set of versions in that case.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            seen = {}
+            for _ in range(probes):
+                body = requests.get(f"{self.url}/readyz", headers={"Connection": "close"}, timeout=10).json()
+                seen[body["worker"]] = body["model_version"]
+            if until is None:
+                return seen
+            if until(seen) or time.monotonic() > deadline:
+                return set(seen.values())
+            time.sleep(0.3)
