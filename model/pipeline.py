@@ -206,7 +206,16 @@ class TopicModel:
                 kept[term] = weight
             else:
                 kept[home] += weight
-        best = sorted(kept.items(), key=lambda kv: (-kv[1], kv[0]))[: self.explain_terms]
+        # Then a term found only inside a heavier one (司法局 inside 柯城区司法局) joins it, so an
+        # editor sees each stretch of text once.
+        merged: dict[str, float] = {}
+        for term, weight in sorted(kept.items(), key=lambda kv: (-kv[1], kv[0])):
+            home = next((k for k in merged if _covered(spans[term], spans[k])), None)
+            if home is None:
+                merged[term] = weight
+            else:
+                merged[home] += weight
+        best = sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))[: self.explain_terms]
         return tuple(Term(term, weight, spans[term]) for term, weight in best)
 
 

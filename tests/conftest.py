@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,14 @@ def loaded(model_root):
 @pytest.fixture(scope="session")
 def topic_model(loaded):
     return loaded.model
+
+
+@pytest.fixture
+def private_root(tmp_path, model_root) -> Path:
+    """A private copy of the session's model root, free to change or damage."""
+    copy = tmp_path / "models"
+    shutil.copytree(model_root, copy)
+    return copy
 
 
 @pytest.fixture

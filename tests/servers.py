@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
@@ -70,20 +71,21 @@ class ServerProcess:
     def log_lines(self) -> list[str]:
         return [line for line in self.output().splitlines() if line.startswith("{")]
 
-    def versions_by_worker(self, until=None, timeout=30.0, probes=40) -> dict:
-        """{worker pid: model version} from fresh connections to /readyz.
+    def versions_by_worker(self, workers: int, timeout: float = 30.0) -> dict:
+        """{worker pid: model version}, probing /readyz in parallel until ``workers`` pids answered.
 
-        With ``until``, keep probing until it holds for what was seen (or time runs out);
-        returns the set of versions in that case.
+        An idle server may hand every sequential request to the same worker, so probes go out
+        eight at a time on fresh connections.
         """
+
+        def probe(_):
+            response = requests.get(f"{self.url}/readyz", headers={"Connection": "close"}, timeout=10)
+            body = response.json()
+            return body["worker"], body["model_version"]
+
+        seen: dict = {}
         deadline = time.monotonic() + timeout
-        while True:
-            seen = {}
-            for _ in range(probes):
-                body = requests.get(f"{self.url}/readyz", headers={"Connection": "close"}, timeout=10).json()
-                seen[body["worker"]] = body["model_version"]
-            if until is None:
-                return seen
-            if until(seen) or time.monotonic() > deadline:
-                return set(seen.values())
-            time.sleep(0.3)
+        with ThreadPoolExecutor(8) as pool:
+            while len(seen) < workers and time.monotonic() < deadline:
+                seen.update(pool.map(probe, range(16)))
+        return seen

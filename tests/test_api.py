@@ -2,7 +2,6 @@
 
 import json
 import logging
-import shutil
 
 import pytest
 
@@ -15,7 +14,9 @@ COURT = "绍兴市柯桥区人民法院公开开庭审理一起故意伤害案�
 
 
 def post(client, path, body, **kwargs):
-    return client.post(path, data=json.dumps(body, ensure_ascii=False).encode(), content_type="application/json", **kwargs)
+    return client.post(
+        path, data=json.dumps(body, ensure_ascii=False).encode(), content_type="application/json", **kwargs
+    )
 
 
 def error_of(response):
@@ -166,13 +167,6 @@ def test_cross_origin_calls_need_an_allowed_origin(model_root):
 # -- admin reload -------------------------------------------------------------------------
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-
-
-@pytest.fixture
-def private_root(tmp_path, model_root):
-    root = tmp_path / "models"
-    shutil.copytree(model_root, root)
-    return root
 
 
 def test_reload_is_hidden_without_a_token_and_refuses_a_wrong_one(model_root, client):

@@ -1,7 +1,6 @@
 """Artifacts: versions, the current pointer, and refusals of damaged or mismatched files."""
 
 import json
-import shutil
 
 import joblib
 import pytest
@@ -20,11 +19,8 @@ from model.artifact import (
 
 
 @pytest.fixture
-def root(tmp_path, model_root):
-    """A private copy of the session's model root, free to damage."""
-    copy = tmp_path / "models"
-    shutil.copytree(model_root, copy)
-    return copy
+def root(private_root):
+    return private_root
 
 
 def test_a_version_records_what_an_operator_needs(loaded, taxonomy):

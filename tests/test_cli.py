@@ -174,9 +174,9 @@ def test_commands_train_the_bundled_model_when_the_root_is_empty(tmp_path):
 def test_an_unknown_option_is_one_line_and_exit_2(model_root):
     result = run(["predict", "--bogus"], model_root)
     assert result.returncode == 2
-    assert result.stderr.decode().strip().splitlines() == [
-        "newstag: No such option: --bogus (see 'newstag predict --help')"
-    ]
+    [line] = result.stderr.decode().strip().splitlines()
+    assert line.startswith("newstag: No such option") and "--bogus" in line
+    assert line.endswith("(see 'newstag predict --help')")
 
 
 def test_a_damaged_model_given_explicitly_is_refused(tmp_path):

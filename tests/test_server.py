@@ -47,7 +47,12 @@ def test_every_endpoint_answers_over_http(server, data_dir):
         ("post", "/v1/classify", {"data": b"{oops", "headers": {"Content-Type": "application/json"}}, 400),
         ("post", "/v1/classify", {"json": {}}, 422),
         ("post", "/v1/classify", {"json": {"text": "长" * 20001}}, 413),
-        ("post", "/v1/classify", {"data": b"x" * (3 * 1024 * 1024), "headers": {"Content-Type": "application/json"}}, 413),
+        (
+            "post",
+            "/v1/classify",
+            {"data": b"x" * (3 * 1024 * 1024), "headers": {"Content-Type": "application/json"}},
+            413,
+        ),
         ("post", "/v1/classify", {"data": "巡逻".encode(), "headers": {"Content-Type": "text/plain"}}, 415),
         ("get", "/v1/nowhere", {}, 404),
         ("delete", "/v1/classify", {}, 405),
@@ -62,7 +67,7 @@ def test_errors_over_http_are_json(server, method, path, kwargs, status):
 
 
 def test_both_workers_answer(server):
-    assert len(server.versions_by_worker()) == 2
+    assert len(server.versions_by_worker(2)) == 2
 
 
 def test_access_log_has_one_json_line_per_request(server):
@@ -87,8 +92,9 @@ class Traffic:
     def _run(self):
         while not self.stop.is_set():
             try:
-                response = requests.post(f"{self.url}/v1/classify", json={"text": FIRE},
-                                         headers={"Connection": "close"}, timeout=30)
+                response = requests.post(
+                    f"{self.url}/v1/classify", json={"text": FIRE}, headers={"Connection": "close"}, timeout=30
+                )
                 self.outcomes.append((response.status_code, response.json().get("model_version")))
             except requests.RequestException as exc:
                 self.outcomes.append((None, repr(exc)))
@@ -113,7 +119,10 @@ def test_reload_switches_every_worker_without_failing_a_request(server, loaded):
         response = requests.post(f"{server.url}/v1/admin/reload", json={"model": new}, headers=AUTH, timeout=60)
         assert response.status_code == 200, response.text
         assert response.json() == {"model_version": new, "previous_version": old}
-        assert server.versions_by_worker(until=lambda v: set(v.values()) == {new}) == {new}
+        deadline = time.monotonic() + 30
+        while set((seen := server.versions_by_worker(2)).values()) != {new} and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(seen) == 2 and set(seen.values()) == {new}
         time.sleep(0.5)
     assert traffic.outcomes and all(status == 200 for status, _ in traffic.outcomes), traffic.outcomes[:5]
     assert {version for _, version in traffic.outcomes} <= {old, new}
@@ -121,7 +130,7 @@ def test_reload_switches_every_worker_without_failing_a_request(server, loaded):
 
 
 def test_a_failed_reload_keeps_the_old_model_serving(server):
-    serving = server.versions_by_worker()
+    serving = server.versions_by_worker(2)
     version = next(iter(set(serving.values())))
     broken = server.root / "20300101T000000Z-badbad"
     shutil.copytree(server.root / version, broken)
@@ -132,7 +141,7 @@ def test_a_failed_reload_keeps_the_old_model_serving(server):
         time.sleep(1)
     assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_model"
     assert all(outcome == (200, version) for outcome in traffic.outcomes)
-    assert set(server.versions_by_worker().values()) == {version}
+    assert set(server.versions_by_worker(2).values()) == {version}
 
 
 def test_serve_refuses_to_start_with_a_damaged_explicit_model(tmp_path, model_root):
@@ -142,7 +151,8 @@ def test_serve_refuses_to_start_with_a_damaged_explicit_model(tmp_path, model_ro
     (version_dir / "model.joblib").write_bytes(b"not a model")
     result = subprocess.run(
         [sys.executable, "-m", "newstag", "serve", "--port", "1", "--model", str(version_dir)],
-        capture_output=True, timeout=120,
+        capture_output=True,
+        timeout=120,
     )
     assert result.returncode == 1
     assert "does not match" in result.stderr.decode()
