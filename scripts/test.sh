@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Set up everything the test suite needs, then run all of it: lint and pytest.
 # Creates .venv (Python 3.11+), installs newstag with its test extras, and, when run as root
-# on Debian, the system packages the tests use (a CJK font for report pictures).
+# on Debian, the system packages the tests use: a CJK font for report pictures and
+# screenshots, Chromium for the editor-page tests, PostgreSQL for the feedback store (started
+# on a loopback port for the run by scripts/postgres.sh).
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -k page`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-debian_packages=(fonts-wqy-zenhei)
+debian_packages=(fonts-wqy-zenhei chromium postgresql)
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     missing=()
     for package in "${debian_packages[@]}"; do
@@ -21,4 +23,5 @@ fi
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
 .venv/bin/ruff check .
-exec .venv/bin/python -m pytest "$@"
+source scripts/postgres.sh
+.venv/bin/python -m pytest "$@"

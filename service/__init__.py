@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from service import api, errors, openapi, requestlog
+from service import api, errors, feedback, openapi, requestlog
 from service.config import resolve
 from service.serving import ServingModel
 
@@ -28,4 +28,5 @@ def create_app(config: Mapping | None = None) -> Flask:
     ServingModel().init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(openapi.bp)
+    feedback.init_app(app)
     return app

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from model.artifact import default_model_root
+from training.feedback import default_database_url
 
 DEFAULTS: dict = {
     "MODEL_ROOT": None,  # None: the user's data directory (model.artifact.default_model_root)
@@ -20,6 +21,8 @@ DEFAULTS: dict = {
     "CONTROL_DIR": None,  # shared by a server's workers so a reload reaches all of them
     "RELOAD_POLL_SECONDS": 0.5,
     "LOG_TEXTS": False,  # never log article texts unless an operator asks for it
+    "DATABASE_URL": None,  # None: SQLite in the user's data directory (training.feedback)
+    "EDITOR_TOKENS": {},  # {editor name: token}; feedback is 404 while empty
 }
 
 # Environment variable -> (setting, parser).
@@ -33,7 +36,22 @@ _ENVIRONMENT = {
     "NEWSTAG_MAX_PAGE_CHARS": ("MAX_PAGE_CHARS", int),
     "NEWSTAG_MAX_BODY_BYTES": ("MAX_CONTENT_LENGTH", int),
     "NEWSTAG_LOG_TEXTS": ("LOG_TEXTS", lambda v: v.strip().lower() in ("1", "true", "yes")),
+    "NEWSTAG_DATABASE_URL": ("DATABASE_URL", str),
+    "NEWSTAG_EDITOR_TOKENS": ("EDITOR_TOKENS", lambda v: parse_editor_tokens(v)),
 }
+
+
+def parse_editor_tokens(value: str) -> dict[str, str]:
+    """``name:token,name2:token2`` -> {name: token}."""
+    tokens = {}
+    for pair in value.split(","):
+        if not pair.strip():
+            continue
+        name, sep, token = pair.partition(":")
+        if not sep or not name.strip() or not token.strip():
+            raise ValueError(f"expected name:token, got {pair.strip()!r}")
+        tokens[name.strip()] = token.strip()
+    return tokens
 
 
 class ConfigError(ValueError):
@@ -58,6 +76,7 @@ def resolve(config: Mapping | None) -> dict:
     """Defaults overlaid with ``config``; fills in the model root."""
     settings = {**DEFAULTS, **(config or {})}
     settings["MODEL_ROOT"] = Path(settings["MODEL_ROOT"] or default_model_root()).expanduser()
+    settings["DATABASE_URL"] = settings["DATABASE_URL"] or default_database_url()
     for key in ("MAX_TEXT_CHARS", "MAX_BATCH", "MAX_PAGE_CHARS", "MAX_CONTENT_LENGTH"):
         if not isinstance(settings[key], int) or settings[key] < 1:
             raise ConfigError(f"{key} must be a positive integer, not {settings[key]!r}")

@@ -64,3 +64,20 @@ def app(model_root):
 @pytest.fixture(scope="session")
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A PostgreSQL server for the store tests (scripts/postgres.sh starts one).
+
+    Outside CI the tests skip without it; under CI=true its absence fails them.
+    """
+    import os
+
+    url = os.environ.get("NEWSTAG_TEST_POSTGRES_URL")
+    if not url:
+        message = "NEWSTAG_TEST_POSTGRES_URL is not set: run the suite through scripts/test.sh"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return url
