@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from service import api, errors, feedback, openapi, requestlog
+from service import api, errors, extract, feedback, openapi, page, requestlog
 from service.config import resolve
 from service.serving import ServingModel
 
@@ -28,5 +28,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     ServingModel().init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(extract.bp)
+    app.register_blueprint(page.bp)
     feedback.init_app(app)
     return app

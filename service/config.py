@@ -18,6 +18,7 @@ DEFAULTS: dict = {
     "MAX_BATCH": 256,
     "MAX_PAGE_CHARS": 200_000,
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,  # .txt/.docx uploads to /v1/extract
     "CONTROL_DIR": None,  # shared by a server's workers so a reload reaches all of them
     "RELOAD_POLL_SECONDS": 0.5,
     "LOG_TEXTS": False,  # never log article texts unless an operator asks for it
@@ -35,6 +36,7 @@ _ENVIRONMENT = {
     "NEWSTAG_MAX_BATCH": ("MAX_BATCH", int),
     "NEWSTAG_MAX_PAGE_CHARS": ("MAX_PAGE_CHARS", int),
     "NEWSTAG_MAX_BODY_BYTES": ("MAX_CONTENT_LENGTH", int),
+    "NEWSTAG_MAX_UPLOAD_BYTES": ("MAX_UPLOAD_BYTES", int),
     "NEWSTAG_LOG_TEXTS": ("LOG_TEXTS", lambda v: v.strip().lower() in ("1", "true", "yes")),
     "NEWSTAG_DATABASE_URL": ("DATABASE_URL", str),
     "NEWSTAG_EDITOR_TOKENS": ("EDITOR_TOKENS", lambda v: parse_editor_tokens(v)),
@@ -77,7 +79,7 @@ def resolve(config: Mapping | None) -> dict:
     settings = {**DEFAULTS, **(config or {})}
     settings["MODEL_ROOT"] = Path(settings["MODEL_ROOT"] or default_model_root()).expanduser()
     settings["DATABASE_URL"] = settings["DATABASE_URL"] or default_database_url()
-    for key in ("MAX_TEXT_CHARS", "MAX_BATCH", "MAX_PAGE_CHARS", "MAX_CONTENT_LENGTH"):
+    for key in ("MAX_TEXT_CHARS", "MAX_BATCH", "MAX_PAGE_CHARS", "MAX_CONTENT_LENGTH", "MAX_UPLOAD_BYTES"):
         if not isinstance(settings[key], int) or settings[key] < 1:
             raise ConfigError(f"{key} must be a positive integer, not {settings[key]!r}")
     return settings

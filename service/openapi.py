@@ -175,6 +175,67 @@ def build_document(config) -> dict:
                 "items": {"type": "array", "items": _ref("PageItem")},
             },
         },
+        "ExtractResponse": {
+            "type": "object",
+            "required": ["text", "filename", "characters"],
+            "additionalProperties": False,
+            "properties": {
+                "text": {"type": "string"},
+                "filename": {"type": "string"},
+                "characters": {"type": "integer", "minimum": 1},
+            },
+        },
+        "FeedbackRequest": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["text", "topic"],
+            "properties": {
+                "text": text,
+                "topic": topic_id,
+                "kind": {"type": "string", "enum": ["item", "paragraph"], "default": "item"},
+                "predicted": {"oneOf": [topic_id, {"type": "null"}]},
+                "model_version": {"oneOf": [_text(64), {"type": "null"}]},
+                "item_id": {"oneOf": [_text(200), {"type": "null"}]},
+                "note": {"oneOf": [_text(2000), {"type": "null"}]},
+            },
+        },
+        "FeedbackCreated": {
+            "type": "object",
+            "required": ["id", "created_at", "editor", "topic"],
+            "additionalProperties": False,
+            "properties": {
+                "id": {"type": "integer"},
+                "created_at": {"type": "string"},
+                "editor": {"type": "string"},
+                "topic": topic_id,
+            },
+        },
+        "FeedbackList": {
+            "type": "object",
+            "required": ["corrections"],
+            "additionalProperties": False,
+            "properties": {
+                "corrections": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["id", "created_at", "editor", "text", "topic", "kind"],
+                        "properties": {
+                            "id": {"type": "integer"},
+                            "created_at": {"type": "string"},
+                            "editor": {"type": "string"},
+                            "text": {"type": "string"},
+                            "topic": topic_id,
+                            "kind": {"type": "string"},
+                            "predicted": {"type": ["string", "null"]},
+                            "model_version": {"type": ["string", "null"]},
+                            "item_id": {"type": ["string", "null"]},
+                            "note": {"type": ["string", "null"]},
+                        },
+                    },
+                }
+            },
+        },
         "ReloadRequest": {
             "type": "object",
             "additionalProperties": False,
@@ -291,6 +352,61 @@ def build_document(config) -> dict:
                 },
             }
         },
+        "/v1/extract": {
+            "post": {
+                "summary": "Turn an uploaded .txt or .docx page into page text",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["file"],
+                                "properties": {"file": {"type": "string", "format": "binary"}},
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {"description": "The page text, as a paste would give it", **_json(_ref("ExtractResponse"))},
+                    **_errors(400, 403, 405, 413, 415, 422),
+                },
+            }
+        },
+        "/v1/feedback": {
+            "post": {
+                "summary": "Store an editor's correction",
+                "security": [{"editorToken": []}],
+                "requestBody": {"required": True, **_json(_ref("FeedbackRequest"))},
+                "responses": {
+                    "201": {"description": "Stored", **_json(_ref("FeedbackCreated"))},
+                    **_errors(400, 401, 403, 404, 405, 413, 415, 422, 503),
+                },
+            },
+            "get": {
+                "summary": "List corrections (admin)",
+                "security": [{"adminToken": []}],
+                "parameters": [
+                    {
+                        "name": "since",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string"},
+                        "description": "ISO 8601 date or time",
+                    },
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+                    },
+                ],
+                "responses": {
+                    "200": {"description": "Corrections, oldest first", **_json(_ref("FeedbackList"))},
+                    **_errors(400, 401, 403, 404, 405, 503),
+                },
+            },
+        },
         "/v1/admin/reload": {
             "post": {
                 "summary": "Load, verify and serve another model version in every worker",
@@ -314,7 +430,10 @@ def build_document(config) -> dict:
         "paths": paths,
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "adminToken": {"type": "http", "scheme": "bearer"},
+                "editorToken": {"type": "http", "scheme": "bearer"},
+            },
         },
     }
 

@@ -15,6 +15,12 @@ from service.serving import serving
 
 access_log = logging.getLogger("newstag.access")
 
+# The editor page loads only its own script and style; no inline code, no other origin.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -44,6 +50,9 @@ def init_app(app: Flask) -> None:
         if loaded is not None:
             response.headers["X-Model-Version"] = loaded.version
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
         origin = request.headers.get("Origin")
         if origin and origin in app.config["CORS_ORIGINS"]:
             response.headers["Access-Control-Allow-Origin"] = origin
