@@ -19,7 +19,9 @@ import click
 from model.artifact import ArtifactError, LoadedModel, current_version, default_model_root, load_model
 from model.taxonomy import load_taxonomy
 from training.corpus import MAX_TEXT_CHARS, CorpusError, load_corpus
-from training.train import TrainingError, TrainingOptions, train_version
+from training.feedback import FeedbackError
+from training.gate import DEFAULT_MACRO_MARGIN, DEFAULT_TOPIC_MARGIN, GateMargins
+from training.train import GateRefused, TrainingError, TrainingOptions, train_version
 
 logger = logging.getLogger("newstag")
 
@@ -58,13 +60,24 @@ class _Progress:
             self.bar.close()
 
 
-def train_default_model(root: Path, extra=(), use_bundled: bool = True, folds: int = 5):
-    """Train a model into ``root`` with progress on stderr; return (version dir, metadata)."""
-    progress = _Progress(total=folds + 2)
+def train_default_model(root: Path):
+    """Train the bundled model into an empty ``root`` with progress on stderr."""
+    progress = _Progress(total=TrainingOptions().folds + 2)
     try:
-        return train_version(root, load_taxonomy(), list(extra), use_bundled, TrainingOptions(folds=folds), progress)
+        return train_version(root, load_taxonomy(), on_step=progress)
     finally:
         progress.close()
+
+
+def _corrections(database: str | None, since=None) -> list:
+    """Editors' corrections as corpus records, the latest per text."""
+    from training.feedback import FeedbackStore, default_database_url
+
+    store = FeedbackStore(database or os.environ.get("NEWSTAG_DATABASE_URL") or default_database_url())
+    try:
+        return store.latest_records(since)
+    finally:
+        store.close()
 
 
 def load_or_train(model: Path | None) -> LoadedModel:
@@ -119,31 +132,79 @@ MODEL_OPTION = click.option(
     show_default=True,
     help="Cross-validation folds for thresholds and metrics.",
 )
-def train(corpora, no_bundled, out, folds):
+@click.option("--with-feedback", is_flag=True, help="Add editors' corrections from the feedback store.")
+@click.option("--database", help="Feedback store URL (default: NEWSTAG_DATABASE_URL or SQLite in the data directory).")
+@click.option("--force", is_flag=True, help="Make the new version current even if the gate refuses it.")
+@click.option(
+    "--gate-margin",
+    type=click.FloatRange(0, 1),
+    default=DEFAULT_MACRO_MARGIN,
+    show_default=True,
+    help="How far macro-F1 on the gate split may fall below the current model's.",
+)
+@click.option(
+    "--gate-topic-margin",
+    type=click.FloatRange(0, 1),
+    default=DEFAULT_TOPIC_MARGIN,
+    show_default=True,
+    help="How far any one topic's F1 on the gate split may fall.",
+)
+def train(corpora, no_bundled, out, folds, with_feedback, database, force, gate_margin, gate_topic_margin):
     """Train a model version and make it current.
 
-    Trains on the bundled corpus (less its gate split) plus any --corpus files, prints
-    cross-validated and gate metrics per topic, writes a new version directory under the
-    model root and switches its 'current' pointer. A failed run leaves the root as it was.
+    Trains on the bundled corpus (less its gate split) plus any --corpus files and, with
+    --with-feedback, editors' corrections (a correction replaces any record with the same
+    text; the latest correction of a text wins). Prints cross-validated and gate metrics per
+    topic and writes a new version under the model root. The version becomes current only if
+    it passes the gate: macro-F1 on the gate split no more than --gate-margin below the
+    current model's, no topic's F1 more than --gate-topic-margin below (--force overrides).
+    A failed run leaves the root as it was.
 
     \b
     Example:
-      newstag train --corpus our_labels.jsonl --out /srv/newstag/models
+      newstag train --corpus our_labels.jsonl --with-feedback --out /srv/newstag/models
     """
     from training.metrics import format_report
 
     if no_bundled and not corpora:
         raise click.UsageError("--no-bundled needs at least one --corpus file")
     root = out or model_root_from_env()
+    progress = _Progress(total=folds + 2)
     try:
-        extra = load_corpus(list(corpora), load_taxonomy())
-        version_dir, meta = train_default_model(root, extra, not no_bundled, folds)
-    except (CorpusError, TrainingError, ArtifactError, OSError) as exc:
+        taxonomy = load_taxonomy()
+        extra = load_corpus(list(corpora), taxonomy)
+        feedback = _corrections(database) if with_feedback else []
+        version_dir, meta = train_version(
+            root,
+            taxonomy,
+            extra,
+            not no_bundled,
+            TrainingOptions(folds=folds),
+            progress,
+            feedback,
+            GateMargins(gate_margin, gate_topic_margin),
+            force,
+        )
+    except (GateRefused, CorpusError, TrainingError, ArtifactError, FeedbackError, OSError) as exc:
         raise _fail(exc) from None
-    click.echo(f"Trained {meta['corpus']['records']} records in {meta['training_seconds']} s.")
+    finally:
+        progress.close()
+    corpus = meta["corpus"]
+    click.echo(f"Trained {corpus['records']} records in {meta['training_seconds']} s.")
+    if with_feedback:
+        click.echo(
+            f"Editors' corrections used: {corpus['feedback_used']} (replacing {corpus['feedback_replaced']} "
+            f"records; {corpus['feedback_skipped_gate']} left out because their text is in the gate split)."
+        )
     click.echo(format_report(meta["metrics"]["cv"], f"{folds}-fold cross-validation"))
     if meta["metrics"]["gate"]:
         click.echo(format_report(meta["metrics"]["gate"], "gate split"))
+    if "gate_check" in meta:
+        check = meta["gate_check"]
+        verdict = "forced past the gate" if check["forced"] else "gate passed"
+        click.echo(
+            f"{verdict}: macro-F1 {check['macro_f1_old']:.3f} ({check['against']}) -> {check['macro_f1_new']:.3f}"
+        )
     click.echo(f"Saved {version_dir} (now current).")
 
 
@@ -314,6 +375,179 @@ def tag_page_command(model, file, no_explain):
         raise _fail(exc) from None
     items = tag_page(loaded.model, page, explain=not no_explain)
     click.echo(json.dumps({"items": items}, ensure_ascii=False, indent=2))
+
+
+@cli.group()
+def feedback():
+    """Editors' corrections in the feedback store."""
+
+
+@feedback.command("export")
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    help="Only corrections made on or after this date (UTC).",
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@click.option("--database", help="Feedback store URL (default: NEWSTAG_DATABASE_URL or SQLite in the data directory).")
+def feedback_export(since, out, database):
+    """Write editors' corrections as corpus JSONL (id, text, topic, also, kind, hard).
+
+    One record per corrected text: the latest correction of a text wins. The file can be
+    given to `newstag train --corpus` or kept as a labelled test set.
+
+    \b
+    Example:
+      newstag feedback export --since 2026-11-01 --out corrections.jsonl
+    """
+    from datetime import UTC
+
+    try:
+        records = _corrections(database, since.replace(tzinfo=UTC) if since else None)
+    except FeedbackError as exc:
+        raise _fail(exc) from None
+    lines = "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in records)
+    if out is None:
+        click.echo(lines, nl=False)
+    else:
+        try:
+            out.write_text(lines, encoding="utf-8")
+        except OSError as exc:
+            raise click.ClickException(f"{out}: cannot write: {exc.strerror or exc}") from None
+        click.echo(f"Wrote {len(records)} correction(s) to {out}", err=True)
+
+
+def _resolve_version(value: str) -> Path:
+    """A version id of the configured root, a version directory, or a root (its current)."""
+    from model.artifact import resolve_model_dir
+
+    path = Path(value)
+    if not path.exists():
+        path = model_root_from_env() / value
+    return resolve_model_dir(path)
+
+
+@cli.command()
+@click.argument("old")
+@click.argument("new")
+@click.option(
+    "--corpus",
+    "corpora",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Another labelled corpus to compare on, besides the gate split. Repeatable.",
+)
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write an HTML report.")
+def compare(old, new, corpora, html_path):
+    """Compare two model versions on the gate split and any given corpus.
+
+    OLD and NEW are version ids of the model root, version directories or roots. Prints
+    per-topic F1 of both, the difference, and every text whose label changed.
+
+    \b
+    Example:
+      newstag compare 20261101T080000Z-1a2b3c 20261128T140000Z-4d5e6f --html compare.html
+    """
+    from training.compare import compare_models, format_comparison, write_comparison_html
+    from training.corpus import load_bundled
+    from training.split import split_gate
+
+    try:
+        old_model, new_model = load_model(_resolve_version(old)), load_model(_resolve_version(new))
+        taxonomy = new_model.model.taxonomy
+        sets = {"gate split": split_gate(load_bundled(taxonomy))[1]}
+        for path in corpora:
+            sets[str(path)] = load_corpus([path], taxonomy)
+        result = compare_models(old_model, new_model, sets, taxonomy)
+    except (ArtifactError, CorpusError, OSError) as exc:
+        raise _fail(exc) from None
+    click.echo(format_comparison(result))
+    if html_path:
+        click.echo(f"HTML written to {write_comparison_html(result, html_path)}")
+
+
+@cli.group()
+def models():
+    """Model versions in the model root: list, use (roll back or forward), prune."""
+
+
+@models.command("list")
+@click.option("--root", type=click.Path(path_type=Path), help="Model root (default: the configured root).")
+def models_list(root):
+    """List versions, oldest first, with date, corpus size, gate macro-F1; * marks current.
+
+    \b
+    Example:
+      newstag models list
+    """
+    from model.artifact import list_versions, read_metadata
+
+    root = root or model_root_from_env()
+    current = current_version(root)
+    versions = list_versions(root)
+    if not versions:
+        click.echo(f"No model versions in {root}.")
+        return
+    click.echo(f"  {'version':<26}{'created':<27}{'records':>8}{'feedback':>9}{'gate macro-F1':>15}")
+    for version in versions:
+        try:
+            meta = read_metadata(root / version)
+        except ArtifactError as exc:
+            click.echo(f"  {version:<26}damaged: {exc}")
+            continue
+        gate = (meta.get("metrics") or {}).get("gate") or {}
+        corpus = meta.get("corpus", {})
+        marker = "*" if version == current else " "
+        macro = f"{gate['macro_f1']:.3f}" if "macro_f1" in gate else "-"
+        click.echo(
+            f"{marker} {version:<26}{meta.get('created', '-'):<27}{corpus.get('records', '-'):>8}"
+            f"{corpus.get('feedback', 0):>9}{macro:>15}"
+        )
+
+
+@models.command("use")
+@click.argument("version")
+@click.option("--root", type=click.Path(path_type=Path), help="Model root (default: the configured root).")
+def models_use(version, root):
+    """Make VERSION current (a rollback or roll-forward); reload the service to serve it.
+
+    \b
+    Example:
+      newstag models use 20261101T080000Z-1a2b3c
+    """
+    from model.artifact import switch_current, verify
+
+    root = root or model_root_from_env()
+    try:
+        verify(root / version)
+        switch_current(root, version)
+    except ArtifactError as exc:
+        raise _fail(exc) from None
+    click.echo(f"{version} is now current in {root}. Reload a running service: POST /v1/admin/reload")
+
+
+@models.command("prune")
+@click.option("--keep", type=click.IntRange(min=1), required=True, help="How many of the newest versions to keep.")
+@click.option("--root", type=click.Path(path_type=Path), help="Model root (default: the configured root).")
+def models_prune(keep, root):
+    """Delete all but the newest KEEP versions; the current version is always kept.
+
+    \b
+    Example:
+      newstag models prune --keep 5
+    """
+    import shutil
+
+    from model.artifact import list_versions
+
+    root = root or model_root_from_env()
+    current = current_version(root)
+    versions = list_versions(root)
+    doomed = [v for v in versions[: max(len(versions) - keep, 0)] if v != current]
+    for version in doomed:
+        shutil.rmtree(root / version)
+        click.echo(f"removed {version}")
+    click.echo(f"{len(versions) - len(doomed)} version(s) kept in {root}.")
 
 
 @cli.command()

@@ -20,6 +20,7 @@ from service.validation import (
     read_json_object,
     reject_unknown,
 )
+from training.gate import GateMargins, check_candidate
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +149,7 @@ def reload_model():
     model_path = data.get("model")
     if model_path is not None and not isinstance(model_path, str):
         raise APIError(400, "invalid_type", "'model' must be a path string")
-    check_bool(data, "force", False)
+    force = check_bool(data, "force", False)
     holder = serving()
     try:
         version_dir = holder.within_root(model_path)
@@ -157,6 +158,12 @@ def reload_model():
         raise APIError(400, "outside_model_root", str(exc)) from None
     except ArtifactError as exc:
         raise APIError(422, "invalid_model", str(exc)) from None
+    current = holder.get()
+    if current is not None and not force:
+        margins = GateMargins(current_app.config["GATE_MARGIN"], current_app.config["GATE_TOPIC_MARGIN"])
+        verdict = check_candidate(current, candidate, margins)
+        if not verdict.passed:
+            raise APIError(409, "gate_refused", verdict.message, gate=verdict.to_dict())
     previous = holder.swap(candidate)
     logger.info("reloaded model %s (was %s)", candidate.version, previous.version if previous else None)
     return jsonify(

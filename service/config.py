@@ -24,6 +24,8 @@ DEFAULTS: dict = {
     "LOG_TEXTS": False,  # never log article texts unless an operator asks for it
     "DATABASE_URL": None,  # None: SQLite in the user's data directory (training.feedback)
     "EDITOR_TOKENS": {},  # {editor name: token}; feedback is 404 while empty
+    "GATE_MARGIN": 0.02,  # a reload is refused (409) if gate macro-F1 falls more than this
+    "GATE_TOPIC_MARGIN": 0.05,  # … or any one topic's gate F1 falls more than this
 }
 
 # Environment variable -> (setting, parser).
@@ -39,6 +41,8 @@ _ENVIRONMENT = {
     "NEWSTAG_MAX_UPLOAD_BYTES": ("MAX_UPLOAD_BYTES", int),
     "NEWSTAG_LOG_TEXTS": ("LOG_TEXTS", lambda v: v.strip().lower() in ("1", "true", "yes")),
     "NEWSTAG_DATABASE_URL": ("DATABASE_URL", str),
+    "NEWSTAG_GATE_MARGIN": ("GATE_MARGIN", float),
+    "NEWSTAG_GATE_TOPIC_MARGIN": ("GATE_TOPIC_MARGIN", float),
     "NEWSTAG_EDITOR_TOKENS": ("EDITOR_TOKENS", lambda v: parse_editor_tokens(v)),
 }
 

@@ -29,6 +29,7 @@ def _errors(*statuses: int) -> dict:
         403: "Cross-origin call from an origin that is not allowed",
         404: "Not found (admin endpoints while no admin token is configured)",
         405: "Method not allowed",
+        409: "The new model scores worse than the serving one on the gate split (send force to override)",
         413: "Body, text or batch over its limit",
         415: "Body is not application/json",
         422: "Well-formed but unusable: missing or unknown fields, empty text or batch, out of range",
@@ -414,7 +415,7 @@ def build_document(config) -> dict:
                 "requestBody": {"required": False, **_json(_ref("ReloadRequest"))},
                 "responses": {
                     "200": {"description": "The new version is serving", **_json(_ref("ReloadResponse"))},
-                    **_errors(400, 401, 403, 404, 405, 413, 415, 422),
+                    **_errors(400, 401, 403, 404, 405, 409, 413, 415, 422),
                 },
             }
         },

@@ -89,3 +89,12 @@ class ServerProcess:
             while len(seen) < workers and time.monotonic() < deadline:
                 seen.update(pool.map(probe, range(16)))
         return seen
+
+    def wait_for_version(self, version: str, workers: int, timeout: float = 60.0) -> dict:
+        """Probe until every one of ``workers`` workers serves ``version``; returns what was seen last."""
+        deadline = time.monotonic() + timeout
+        while True:
+            seen = self.versions_by_worker(workers)
+            if (len(seen) == workers and set(seen.values()) == {version}) or time.monotonic() > deadline:
+                return seen
+            time.sleep(0.2)

@@ -28,7 +28,10 @@ def test_docx_headlines_and_paragraphs_become_blank_line_separated_blocks(client
     blocks = ["法治快讯", "夜查酒驾", "通讯员 张三", "本报讯 近日，交警开展夜查。", ""]
     response = upload(client, docx_bytes(blocks, table=["表格里的一段文字。"]), "版面.docx")
     assert response.status_code == 200
-    assert response.get_json()["text"] == "法治快讯\n\n夜查酒驾\n\n通讯员 张三\n\n本报讯 近日，交警开展夜查。\n\n表格里的一段文字。"
+    assert (
+        response.get_json()["text"]
+        == "法治快讯\n\n夜查酒驾\n\n通讯员 张三\n\n本报讯 近日，交警开展夜查。\n\n表格里的一段文字。"
+    )
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
@@ -44,7 +47,7 @@ def test_txt_in_the_encodings_newsrooms_use(client, encoding):
         (b"no extension", "page", 415, "unsupported_file_type"),
         (b"not a zip at all", "page.docx", 422, "invalid_docx"),
         (b"\x81\x30\xff\xfe\xfd", "page.txt", 422, "invalid_text_file"),
-        ("   \n ".encode(), "page.txt", 422, "empty_text"),
+        (b"   \n ", "page.txt", 422, "empty_text"),
     ],
 )
 def test_bad_files_get_clear_errors(client, data, name, status, code):

@@ -98,22 +98,38 @@ def test_feedback_and_extract_responses_match_the_document(model_root, tmp_path,
     from service import create_app
     from tests.conftest import ADMIN_TOKEN
 
-    client = create_app({
-        "MODEL_ROOT": str(model_root), "ADMIN_TOKEN": ADMIN_TOKEN, "EDITOR_TOKENS": {"wang": "tok"},
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'fb.sqlite3'}",
-    }).test_client()
-    created = client.post("/v1/feedback", data=json.dumps({"text": FIRE, "topic": "fire", "predicted": None}),
-                          content_type="application/json", headers={"Authorization": "Bearer tok"})
+    client = create_app(
+        {
+            "MODEL_ROOT": str(model_root),
+            "ADMIN_TOKEN": ADMIN_TOKEN,
+            "EDITOR_TOKENS": {"wang": "tok"},
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'fb.sqlite3'}",
+        }
+    ).test_client()
+    created = client.post(
+        "/v1/feedback",
+        data=json.dumps({"text": FIRE, "topic": "fire", "predicted": None}),
+        content_type="application/json",
+        headers={"Authorization": "Bearer tok"},
+    )
     _check(document, "/v1/feedback", "post", created)
-    refused = client.post("/v1/feedback", data=json.dumps({"text": FIRE, "topic": "x"}),
-                          content_type="application/json", headers={"Authorization": "Bearer tok"})
+    refused = client.post(
+        "/v1/feedback",
+        data=json.dumps({"text": FIRE, "topic": "x"}),
+        content_type="application/json",
+        headers={"Authorization": "Bearer tok"},
+    )
     _check(document, "/v1/feedback", "post", refused)
     listed = client.get("/v1/feedback", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
     _check(document, "/v1/feedback", "get", listed)
-    extracted = client.post("/v1/extract", data={"file": (io.BytesIO("标题\n\n正文。".encode()), "p.txt")},
-                            content_type="multipart/form-data")
+    extracted = client.post(
+        "/v1/extract",
+        data={"file": (io.BytesIO("标题\n\n正文。".encode()), "p.txt")},
+        content_type="multipart/form-data",
+    )
     _check(document, "/v1/extract", "post", extracted)
-    unsupported = client.post("/v1/extract", data={"file": (io.BytesIO(b"%PDF"), "p.pdf")},
-                              content_type="multipart/form-data")
+    unsupported = client.post(
+        "/v1/extract", data={"file": (io.BytesIO(b"%PDF"), "p.pdf")}, content_type="multipart/form-data"
+    )
     assert unsupported.status_code == 415
     _check(document, "/v1/extract", "post", unsupported)

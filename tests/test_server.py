@@ -119,9 +119,7 @@ def test_reload_switches_every_worker_without_failing_a_request(server, loaded):
         response = requests.post(f"{server.url}/v1/admin/reload", json={"model": new}, headers=AUTH, timeout=60)
         assert response.status_code == 200, response.text
         assert response.json() == {"model_version": new, "previous_version": old}
-        deadline = time.monotonic() + 30
-        while set((seen := server.versions_by_worker(2)).values()) != {new} and time.monotonic() < deadline:
-            time.sleep(0.2)
+        seen = server.wait_for_version(new, workers=2)
         assert len(seen) == 2 and set(seen.values()) == {new}
         time.sleep(0.5)
     assert traffic.outcomes and all(status == 200 for status, _ in traffic.outcomes), traffic.outcomes[:5]

@@ -8,16 +8,18 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
-from model.artifact import save_version
+from model.artifact import current_version, load_model, read_metadata, save_version
 from model.normalize import normalize
 from model.pipeline import NONE_LABEL, PipelineSettings, TopicModel, build_pipeline, decide
 from model.taxonomy import Taxonomy
 from model.tokenizer import Tokenizer
 from training.corpus import Record, corpus_sha256, load_bundled
+from training.gate import GateMargins, GateVerdict, gate_metrics, judge
 from training.metrics import score
 from training.split import split_gate
 
@@ -37,6 +39,7 @@ class TrainingOptions:
 
     folds: int = 5
     review_margin: float = 0.1
+    feedback_weight: float = 3.0  # an editor's correction counts this many times a corpus record
     settings: PipelineSettings = field(default_factory=PipelineSettings)
 
 
@@ -55,12 +58,18 @@ def _check_counts(records: list[Record], folds: int, taxonomy: Taxonomy) -> None
         raise TrainingError(f"every topic needs at least {folds} records for {folds}-fold training; too few: {listed}")
 
 
-def _fit(records: list[Record], settings: PipelineSettings, tokenizer: Tokenizer):
+def is_feedback(record: Record) -> bool:
+    return record.source.startswith("feedback:")
+
+
+def _fit(records: list[Record], options: TrainingOptions, tokenizer: Tokenizer):
     labels = _labels(records)
     smallest = min(Counter(labels).values())
+    settings = options.settings
     fitted = PipelineSettings(**{**settings.to_dict(), "calibration_folds": min(settings.calibration_folds, smallest)})
     pipeline = build_pipeline(fitted, tokenizer)
-    pipeline.fit([r.text for r in records], labels)
+    weights = np.array([options.feedback_weight if is_feedback(r) else 1.0 for r in records])
+    pipeline.fit([r.text for r in records], labels, classify__sample_weight=weights)
     return pipeline
 
 
@@ -109,14 +118,14 @@ def train_model(
     folds = StratifiedKFold(n_splits=options.folds, shuffle=True, random_state=0)
     for number, (train_index, test_index) in enumerate(folds.split(texts, labels), 1):
         step(f"cross-validation fold {number}/{options.folds}")
-        pipeline = _fit([records[i] for i in train_index], options.settings, tokenizer)
+        pipeline = _fit([records[i] for i in train_index], options, tokenizer)
         oof[test_index] = _topic_proba(pipeline, [texts[i] for i in test_index], taxonomy)
     thresholds = choose_thresholds(records, oof, taxonomy)
     cv_predictions = [decide(row, taxonomy, thresholds, options.review_margin) for row in oof]
     cv_metrics = score(records, cv_predictions, taxonomy)
 
     step("final fit")
-    model = TopicModel(_fit(records, options.settings, tokenizer), taxonomy, thresholds, options.review_margin)
+    model = TopicModel(_fit(records, options, tokenizer), taxonomy, thresholds, options.review_margin)
 
     step("gate split")
     gate_metrics = score(gate, model.predict([r.text for r in gate], explain=False), taxonomy) if gate else None
@@ -134,6 +143,7 @@ def train_model(
             "records": len(records),
             "per_topic": {t: counts[t] for t in (*taxonomy.ids, NONE_LABEL) if counts[t]},
             "items": sum(r.kind == "item" for r in records),
+            "feedback": sum(is_feedback(r) for r in records),
             "gate_sha256": corpus_sha256(gate) if gate else None,
             "gate_records": len(gate),
         },
@@ -144,35 +154,88 @@ def train_model(
     return model, metadata
 
 
+class GateRefused(Exception):
+    """The new model scored worse than the current one on the gate split; it was saved, not made current."""
+
+    def __init__(self, verdict: GateVerdict, version_dir: Path):
+        self.verdict, self.version_dir = verdict, version_dir
+        super().__init__(
+            f"{verdict.message}. The new version is kept as {version_dir.name} but is not current; "
+            f"serve it anyway with `newstag models use {version_dir.name}` or train with --force."
+        )
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    """What one training run learns from and is gated on."""
+
+    records: list[Record]
+    gate: list[Record]
+    feedback_used: int = 0
+    feedback_replaced: int = 0
+    feedback_skipped_gate: int = 0
+
+
 def training_sets(
-    taxonomy: Taxonomy, extra: list[Record], use_bundled: bool = True
-) -> tuple[list[Record], list[Record]]:
-    """(training records, gate records) from the bundled corpus and operators' extra records.
+    taxonomy: Taxonomy, extra: list[Record], use_bundled: bool = True, feedback: list[Record] = ()
+) -> TrainingSet:
+    """The training records and gate records from the bundled corpus, extra records and feedback.
 
-    The gate is always the bundled corpus's gate split; an extra record whose normalised text
-    equals a gate text is left out so the gate stays unseen.
+    The gate is always the bundled corpus's gate split and stays unseen: an extra record or a
+    correction whose normalised text equals a gate text is left out. A correction replaces
+    every record with the same normalised text (corrections arrive one per text, latest first).
     """
-
     bundled_train, gate = split_gate(load_bundled(taxonomy))
     gate_texts = {normalize(r.text) for r in gate}
     kept = [r for r in extra if normalize(r.text) not in gate_texts]
     if len(kept) < len(extra):
         logger.warning("left out %d extra record(s) whose text is in the gate split", len(extra) - len(kept))
-    return (bundled_train if use_bundled else []) + kept, gate
+    usable = [r for r in feedback if normalize(r.text) not in gate_texts]
+    corrected = {normalize(r.text) for r in usable}
+    base = (bundled_train if use_bundled else []) + kept
+    remaining = [r for r in base if normalize(r.text) not in corrected]
+    return TrainingSet(
+        records=remaining + usable,
+        gate=gate,
+        feedback_used=len(usable),
+        feedback_replaced=len(base) - len(remaining),
+        feedback_skipped_gate=len(feedback) - len(usable),
+    )
 
 
 def train_version(
-    root,
+    root: Path,
     taxonomy: Taxonomy,
     extra: list[Record] = (),
     use_bundled: bool = True,
     options: TrainingOptions = TrainingOptions(),
     on_step: Callable[[str], None] | None = None,
-):
-    """Train and save a new version under ``root``, make it current, return (dir, metadata)."""
-    records, gate = training_sets(taxonomy, list(extra), use_bundled)
-    if not records:
+    feedback: list[Record] = (),
+    margins: GateMargins = GateMargins(),
+    force: bool = False,
+) -> tuple[Path, dict]:
+    """Train and save a new version under ``root``; make it current if it passes the gate.
+
+    Raises GateRefused (after saving the version) when it scores worse than the current
+    version on the gate split, unless ``force``.
+    """
+    root = Path(root)
+    sets = training_sets(taxonomy, list(extra), use_bundled, list(feedback))
+    if not sets.records:
         raise TrainingError("no training records: give --corpus files or drop --no-bundled")
-    model, metadata = train_model(records, gate, taxonomy, options, on_step)
-    version_dir = save_version(root, model, metadata)
+    model, metadata = train_model(sets.records, sets.gate, taxonomy, options, on_step)
+    metadata["corpus"]["feedback_used"] = sets.feedback_used
+    metadata["corpus"]["feedback_replaced"] = sets.feedback_replaced
+    metadata["corpus"]["feedback_skipped_gate"] = sets.feedback_skipped_gate
+    verdict = None
+    previous = current_version(root)
+    if previous is not None and sets.gate:
+        previous_dir = root / previous
+        old = gate_metrics(read_metadata(previous_dir), lambda: load_model(previous_dir).model, sets.gate, taxonomy)
+        verdict = judge(old, metadata["metrics"]["gate"], margins)
+        metadata["gate_check"] = {"against": previous, **verdict.to_dict(), "forced": force and not verdict.passed}
+    passed = verdict is None or verdict.passed or force
+    version_dir = save_version(root, model, metadata, make_current=passed)
+    if not passed:
+        raise GateRefused(verdict, version_dir)
     return version_dir, metadata

@@ -1,0 +1,90 @@
+"""The gate: a new model must not score worse than the current one on the gate split."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from model.artifact import LoadedModel
+from model.pipeline import TopicModel
+from model.taxonomy import Taxonomy
+from training.corpus import Record, corpus_sha256, load_bundled
+from training.metrics import score
+from training.split import split_gate
+
+DEFAULT_MACRO_MARGIN = 0.02
+DEFAULT_TOPIC_MARGIN = 0.05
+
+
+@dataclass(frozen=True)
+class GateMargins:
+    """How far below the current model a new one may fall: macro-F1, and F1 of any one topic."""
+
+    macro: float = DEFAULT_MACRO_MARGIN
+    topic: float = DEFAULT_TOPIC_MARGIN
+
+
+@dataclass(frozen=True)
+class GateVerdict:
+    """Whether a new model passes, with the differences that decided it."""
+
+    passed: bool
+    macro_f1_old: float
+    macro_f1_new: float
+    topic_drops: dict[str, float] = field(default_factory=dict)  # topics that fell past the topic margin
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def message(self) -> str:
+        if self.passed:
+            return f"gate passed: macro-F1 {self.macro_f1_old:.3f} -> {self.macro_f1_new:.3f}"
+        return "gate refused the new model: " + "; ".join(self.reasons)
+
+    def to_dict(self) -> dict:
+        return {
+            "passed": self.passed,
+            "macro_f1_old": round(self.macro_f1_old, 4),
+            "macro_f1_new": round(self.macro_f1_new, 4),
+            "topic_drops": {t: round(d, 4) for t, d in self.topic_drops.items()},
+            "reasons": list(self.reasons),
+        }
+
+
+def judge(old: dict, new: dict, margins: GateMargins = GateMargins()) -> GateVerdict:
+    """Compare two score() results on the same gate records."""
+    reasons = []
+    macro_drop = old["macro_f1"] - new["macro_f1"]
+    if macro_drop > margins.macro:
+        reasons.append(
+            f"macro-F1 fell by {macro_drop:.3f} ({old['macro_f1']:.3f} -> {new['macro_f1']:.3f}), "
+            f"more than the margin {margins.macro:.3f}"
+        )
+    drops = {}
+    for topic, old_topic in old["per_topic"].items():
+        new_f1 = new["per_topic"].get(topic, {}).get("f1", 0.0)
+        drop = old_topic["f1"] - new_f1
+        if drop > margins.topic:
+            drops[topic] = drop
+            reasons.append(
+                f"F1 of {topic} fell by {drop:.3f} ({old_topic['f1']:.3f} -> {new_f1:.3f}), "
+                f"more than the topic margin {margins.topic:.3f}"
+            )
+    return GateVerdict(not reasons, old["macro_f1"], new["macro_f1"], drops, tuple(reasons))
+
+
+def gate_metrics(metadata: dict, model: Callable[[], TopicModel], gate: list[Record], taxonomy: Taxonomy) -> dict:
+    """A model's score on the gate records: the one its metadata records when the split is the
+    same, else scored now (``model`` is called only then)."""
+    recorded = metadata.get("metrics", {}).get("gate")
+    if recorded and metadata.get("corpus", {}).get("gate_sha256") == corpus_sha256(gate):
+        return recorded
+    return score(gate, model().predict([r.text for r in gate], explain=False), taxonomy)
+
+
+def check_candidate(current: LoadedModel, candidate: LoadedModel, margins: GateMargins = GateMargins()) -> GateVerdict:
+    """Judge a candidate against the model now serving, on the bundled gate split."""
+    taxonomy = candidate.model.taxonomy
+    gate = split_gate(load_bundled(taxonomy))[1]
+    old = gate_metrics(current.metadata, lambda: current.model, gate, taxonomy)
+    new = gate_metrics(candidate.metadata, lambda: candidate.model, gate, taxonomy)
+    return judge(old, new, margins)
