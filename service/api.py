@@ -147,7 +147,7 @@ def reload_model():
     data = read_json_object(required=False)
     reject_unknown(data, RELOAD_FIELDS)
     model_path = data.get("model")
-    if model_path is not None and not isinstance(model_path, str):
+    if "model" in data and not isinstance(model_path, str):
         raise APIError(400, "invalid_type", "'model' must be a path string")
     force = check_bool(data, "force", False)
     holder = serving()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 
@@ -108,6 +108,17 @@ def add_correction():
     return response
 
 
+def parse_moment(value: str) -> datetime:
+    """An RFC 3339 date-time or an ISO 8601 date (UTC when no offset is given)."""
+    text = value.strip().upper().replace("Z", "+00:00")
+    text = text.replace(":60", ":59")  # a leap second is the second before it, for a filter
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise APIError(400, "invalid_since", "'since' must be an ISO 8601 date or an RFC 3339 date-time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 @bp.get("/v1/feedback")
 def list_corrections():
     token = current_app.config.get("ADMIN_TOKEN")
@@ -116,12 +127,7 @@ def list_corrections():
     if not hmac.compare_digest(_bearer().encode(), token.encode()):
         raise APIError(401, "unauthorized", "a valid 'Authorization: Bearer <admin token>' header is required")
     since = request.args.get("since")
-    moment = None
-    if since:
-        try:
-            moment = datetime.fromisoformat(since.replace("Z", "+00:00"))
-        except ValueError:
-            raise APIError(400, "invalid_since", "'since' must be an ISO 8601 date or time") from None
+    moment = parse_moment(since) if since is not None else None
     limit_arg = request.args.get("limit", "100")
     if not limit_arg.isdigit() or not 1 <= int(limit_arg) <= MAX_LIST:
         raise APIError(400, "invalid_limit", f"'limit' must be an integer from 1 to {MAX_LIST}")

@@ -12,6 +12,8 @@ from model.taxonomy import load_taxonomy
 bp = Blueprint("openapi", __name__)
 
 _REF = "#/components/schemas/"
+# A date, or a date-time with optional seconds, fraction and offset (what `since` parses).
+_SINCE_PATTERN = r"^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})?)?$"
 
 
 def _ref(name: str) -> dict:
@@ -392,8 +394,12 @@ def build_document(config) -> dict:
                         "name": "since",
                         "in": "query",
                         "required": False,
-                        "schema": {"type": "string"},
-                        "description": "ISO 8601 date or time",
+                        "schema": {
+                            "type": "string",
+                            "format": "date-time",
+                            "pattern": _SINCE_PATTERN,
+                        },
+                        "description": "RFC 3339 date-time; an ISO 8601 date such as 2026-11-01 is accepted too",
                     },
                     {
                         "name": "limit",

@@ -81,6 +81,8 @@ def check_int_range(data: dict, key: str, low: int, high: int) -> int | None:
     if key not in data:
         return None
     value = data[key]
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON has one number type: 3.0 is the integer 3
     if isinstance(value, bool) or not isinstance(value, int):
         raise APIError(400, "invalid_type", f"'{key}' must be an integer")
     if not low <= value <= high:
