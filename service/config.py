@@ -21,7 +21,7 @@ DEFAULTS: dict = {
     "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,  # .txt/.docx uploads to /v1/extract
     "CONTROL_DIR": None,  # shared by a server's workers so a reload reaches all of them
     "RELOAD_POLL_SECONDS": 0.5,
-    "LOG_TEXTS": False,  # never log article texts unless an operator asks for it
+    "LOG_TEXTS": False,  # the access log shows request texts only when an operator asks for it
     "DATABASE_URL": None,  # None: SQLite in the user's data directory (training.feedback)
     "EDITOR_TOKENS": {},  # {editor name: token}; feedback is 404 while empty
     "GATE_MARGIN": 0.02,  # a reload is refused (409) if gate macro-F1 falls more than this

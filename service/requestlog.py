@@ -21,7 +21,24 @@ CONTENT_SECURITY_POLICY = (
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
 
+LOGGED_TEXT_CHARS = 2000
+
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def _texts(body) -> list[str]:
+    """The texts a JSON request carried (for LOG_TEXTS), each cut to LOGGED_TEXT_CHARS."""
+    if not isinstance(body, dict):
+        return []
+    found = []
+    if isinstance(body.get("text"), str):
+        found.append(body["text"])
+    texts, items = body.get("texts"), body.get("items")
+    if isinstance(texts, list):
+        found.extend(entry for entry in texts if isinstance(entry, str))
+    if isinstance(items, list):
+        found.extend(e["text"] for e in items if isinstance(e, dict) and isinstance(e.get("text"), str))
+    return [text[:LOGGED_TEXT_CHARS] for text in found]
 
 
 def _same_origin(origin: str) -> bool:
@@ -70,5 +87,7 @@ def init_app(app: Flask) -> None:
             "bytes_in": request.content_length,
             "model_version": response.headers.get("X-Model-Version"),
         }
+        if app.config["LOG_TEXTS"]:
+            entry["texts"] = _texts(g.get("request_json"))
         access_log.info(json.dumps(entry, ensure_ascii=False))
         return response

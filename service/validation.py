@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import request
+from flask import g, request
 
 from service.errors import APIError
 
@@ -46,6 +46,7 @@ def read_json_object(required: bool = True) -> dict:
         raise APIError(400, "invalid_json", "the JSON is nested too deeply") from None
     if not isinstance(data, dict):
         raise APIError(400, "invalid_type", "the body must be a JSON object")
+    g.request_json = data  # the access log may show the texts, when an operator asked for that
     return data
 
 

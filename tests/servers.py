@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -98,3 +99,40 @@ class ServerProcess:
             if (len(seen) == workers and set(seen.values()) == {version}) or time.monotonic() > deadline:
                 return seen
             time.sleep(0.2)
+
+
+class Traffic:
+    """Background clients classifying a text until stopped.
+
+    ``outcomes`` holds (status, model version) of every request, ``timed`` the same with the
+    moment it started; a failed connection is (None, error).
+    """
+
+    TEXT = "近日，嘉兴市秀洲区消防救援大队开展高层建筑灭火救援演练。"
+
+    def __init__(self, url, clients=4):
+        self.url, self.stop, self.outcomes, self.timed = url, threading.Event(), [], []
+        self.threads = [threading.Thread(target=self._run) for _ in range(clients)]
+
+    def _run(self):
+        while not self.stop.is_set():
+            started = time.monotonic()
+            try:
+                response = requests.post(
+                    f"{self.url}/v1/classify", json={"text": self.TEXT}, headers={"Connection": "close"}, timeout=30
+                )
+                outcome = (response.status_code, response.json().get("model_version"))
+            except requests.RequestException as exc:
+                outcome = (None, repr(exc))
+            self.outcomes.append(outcome)
+            self.timed.append((started, *outcome))
+
+    def __enter__(self):
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for thread in self.threads:
+            thread.join()

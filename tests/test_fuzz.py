@@ -26,11 +26,34 @@ def test_generated_requests_never_get_a_server_error_and_every_answer_matches_th
     schemathesis = Path(sys.executable).with_name("schemathesis")
     with ServerProcess(root, workers=2, env=env) as server:
         result = subprocess.run(
-            [str(schemathesis), "--config-file", str(CONFIG), "run", f"{server.url}/openapi.json",
-             "--checks", "all", "--phases", "examples,coverage,fuzzing", "--max-examples", "120",
-             "--seed", "20261128", "--request-timeout", "30", "--workers", "2",
-             "-H", f"Authorization: Bearer {TOKEN}", "--report", "har", "--report-dir", str(tmp_path / "report")],
-            capture_output=True, timeout=600, cwd=tmp_path,
+            [
+                str(schemathesis),
+                "--config-file",
+                str(CONFIG),
+                "run",
+                f"{server.url}/openapi.json",
+                "--checks",
+                "all",
+                "--phases",
+                "examples,coverage,fuzzing",
+                "--max-examples",
+                "120",
+                "--seed",
+                "20261128",
+                "--request-timeout",
+                "30",
+                "--workers",
+                "2",
+                "-H",
+                f"Authorization: Bearer {TOKEN}",
+                "--report",
+                "har",
+                "--report-dir",
+                str(tmp_path / "report"),
+            ],
+            capture_output=True,
+            timeout=600,
+            cwd=tmp_path,
         )
         server_log = server.output()
     output = result.stdout.decode(errors="replace")

@@ -139,3 +139,13 @@ def test_model_pickles_without_cached_feature_names(topic_model):
     clone = pickle.loads(pickle.dumps(topic_model))
     assert isinstance(clone, TopicModel) and clone._names is None
     assert clone.predict([STORIES["fire"]])[0].to_dict() == topic_model.predict([STORIES["fire"]])[0].to_dict()
+
+
+def test_in_domain_text_the_model_never_saw_is_rarely_flagged(topic_model, taxonomy):
+    from training.corpus import load_bundled
+    from training.split import split_gate
+
+    gate = [r for r in split_gate(load_bundled(taxonomy))[1] if r.topic]
+    flagged = sum(p.needs_review for p in topic_model.predict([r.text for r in gate], explain=False))
+    assert len(gate) >= 250
+    assert flagged / len(gate) <= 0.10

@@ -4,7 +4,6 @@ import json
 import shutil
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
@@ -12,7 +11,7 @@ import requests
 
 from model.artifact import current_version, save_version
 from tests.conftest import ADMIN_TOKEN
-from tests.servers import ServerProcess
+from tests.servers import ServerProcess, Traffic
 
 FIRE = "近日，嘉兴市秀洲区消防救援大队开展高层建筑灭火救援演练。"
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -80,34 +79,6 @@ def test_access_log_has_one_json_line_per_request(server):
         time.sleep(0.2)
     [entry] = lines
     assert entry["path"] == "/healthz" and entry["status"] == 200 and entry["method"] == "GET"
-
-
-class Traffic:
-    """Background clients classifying texts until stopped; records every outcome."""
-
-    def __init__(self, url, clients=4):
-        self.url, self.stop, self.outcomes = url, threading.Event(), []
-        self.threads = [threading.Thread(target=self._run) for _ in range(clients)]
-
-    def _run(self):
-        while not self.stop.is_set():
-            try:
-                response = requests.post(
-                    f"{self.url}/v1/classify", json={"text": FIRE}, headers={"Connection": "close"}, timeout=30
-                )
-                self.outcomes.append((response.status_code, response.json().get("model_version")))
-            except requests.RequestException as exc:
-                self.outcomes.append((None, repr(exc)))
-
-    def __enter__(self):
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        for thread in self.threads:
-            thread.join()
 
 
 def test_reload_switches_every_worker_without_failing_a_request(server, loaded):
