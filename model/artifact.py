@@ -35,7 +35,8 @@ CURRENT_FILE = "current"
 FORMAT_VERSION = 1
 # Libraries whose exact version must match for a pickle to be trusted.
 PINNED_LIBRARIES = ("scikit-learn", "jieba")
-_VERSION_ID = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}$")
+# UTC time to the millisecond, then random hex: ids sort in the order versions were made.
+_VERSION_ID = re.compile(r"^[0-9]{8}T[0-9]{9}Z-[0-9a-f]{6}$")
 
 
 class ArtifactError(Exception):
@@ -80,7 +81,7 @@ def _write_file(path: Path, data: bytes) -> None:
 
 def new_version_id(now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
-    return f"{now:%Y%m%dT%H%M%S}Z-{secrets.token_hex(3)}"
+    return f"{now:%Y%m%dT%H%M%S}{now.microsecond // 1000:03d}Z-{secrets.token_hex(3)}"
 
 
 def is_version_dir(path: Path) -> bool:

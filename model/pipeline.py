@@ -19,6 +19,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
+from model.fastpath import CompiledModel, FeatureRow
 from model.normalize import NormalizedText, normalize, normalize_with_offsets
 from model.prediction import Prediction, Term, TopicScore
 from model.taxonomy import Taxonomy
@@ -56,7 +57,7 @@ class PipelineSettings:
 
     C: float = 0.5
     char_ngram_max: int = 3
-    word_min_df: int = 1
+    word_min_df: int = 2
     char_min_df: int = 2
     calibration_folds: int = 5
 
@@ -105,18 +106,27 @@ class TopicModel:
     review_margin: float = 0.1
     explain_terms: int = 8
     _names: list[tuple[str, str]] | None = field(default=None, repr=False, compare=False)
+    _compiled: CompiledModel | None = field(default=None, repr=False, compare=False)
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state["_names"] = None
+        state["_compiled"] = None
         return state
+
+    @property
+    def compiled(self) -> CompiledModel:
+        """The fast path: the same pipeline as arrays (built on first use, never pickled)."""
+        if self._compiled is None:
+            self._compiled = CompiledModel(self.pipeline, self.tokenizer)
+        return self._compiled
 
     @property
     def tokenizer(self) -> Tokenizer:
         return self.pipeline.named_steps["features"].transformer_list[0][1].analyzer.tokenizer
 
     def warm(self) -> None:
-        """Load the tokenizer dictionaries and feature names, then classify one text."""
+        """Load the tokenizer dictionaries, compile the fast path and feature names, classify once."""
         self.tokenizer.warm()
         self._feature_names()
         self.predict(["预热"], explain=True)
@@ -127,13 +137,15 @@ class TopicModel:
         classes = list(self.pipeline.named_steps["classify"].classes_)
         return np.array([classes.index(t) for t in self.taxonomy.ids])
 
-    def _features(self, texts: list[str]):
-        return self.pipeline.named_steps["features"].transform([normalize(t) for t in texts])
-
     def probabilities(self, texts: list[str]) -> np.ndarray:
-        """One row per text, one column per topic in taxonomy order."""
-        proba = self.pipeline.named_steps["classify"].predict_proba(self._features(texts))
-        return proba[:, self._topic_columns()]
+        """One row per text, one column per topic in taxonomy order (the fast path)."""
+        compiled = self.compiled
+        rows = [compiled.row(normalize(t)) for t in texts]
+        return compiled.probabilities(rows)[:, self._topic_columns()]
+
+    def reference_probabilities(self, texts: list[str]) -> np.ndarray:
+        """The same through scikit-learn's own pipeline: the reference the fast path must equal."""
+        return self.pipeline.predict_proba(texts)[:, self._topic_columns()]
 
     # -- predictions -----------------------------------------------------------------------
 
@@ -141,13 +153,14 @@ class TopicModel:
         """Predict every text; ``explain`` adds the deciding terms with their spans."""
         if not texts:
             return []
-        X = self._features(texts)
-        proba = self.pipeline.named_steps["classify"].predict_proba(X)[:, self._topic_columns()]
+        compiled = self.compiled
+        rows = [compiled.row(normalize(t)) for t in texts]
+        proba = compiled.probabilities(rows)[:, self._topic_columns()]
         results = []
-        for row, text in enumerate(texts):
-            prediction = self._decide(proba[row])
+        for row, text, probs in zip(rows, texts, proba, strict=True):
+            prediction = self._decide(probs)
             if explain:
-                terms = self._explain(text, X[row], prediction.topic)
+                terms = self._explain(text, row, prediction.topic)
                 prediction = Prediction(prediction.topics, prediction.labels, prediction.needs_review, terms)
             results.append(prediction)
         return results
@@ -172,14 +185,13 @@ class TopicModel:
         check_is_fitted(classify)
         return classify.calibrated_classifiers_[0].estimator.coef_
 
-    def _explain(self, text: str, row, topic: str) -> tuple[Term, ...]:
+    def _explain(self, text: str, row: FeatureRow, topic: str) -> tuple[Term, ...]:
         classes = list(self.pipeline.named_steps["classify"].classes_)
         coef = self._coefficients()[classes.index(topic)]
         names = self._feature_names()
-        row = row.tocsr()
         weights: dict[str, float] = defaultdict(float)
         kinds: dict[str, set] = defaultdict(set)
-        for index, value in zip(row.indices, row.data, strict=False):
+        for index, value in zip(row.columns, row.values, strict=True):
             contribution = float(value * coef[index])
             if contribution <= 0:
                 continue
@@ -226,8 +238,11 @@ def _covered(inner: tuple[tuple[int, int], ...], outer: tuple[tuple[int, int], .
 
 def decide(probs: np.ndarray, taxonomy: Taxonomy, thresholds: dict[str, float], review_margin: float) -> Prediction:
     """A prediction from one row of topic probabilities (taxonomy order)."""
-    order = np.argsort(-probs, kind="stable")
-    topics = tuple(TopicScore(taxonomy.ids[i], taxonomy.topics[i].name, float(probs[i])) for i in order)
+    values = probs.tolist()
+    # Best first; Python's sort is stable, so ties keep taxonomy order.
+    order = sorted(range(len(values)), key=values.__getitem__, reverse=True)
+    ids, topics_of = taxonomy.ids, taxonomy.topics
+    topics = tuple(TopicScore(ids[i], topics_of[i].name, values[i]) for i in order)
     labels = tuple(t.topic for t in topics if t.score >= thresholds[t.topic])
     close = len(topics) > 1 and topics[0].score - topics[1].score < review_margin
     return Prediction(topics, labels, needs_review=not labels or close)

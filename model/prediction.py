@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class TopicScore:
-    """One topic's calibrated probability for a text."""
+class TopicScore(NamedTuple):
+    """One topic's calibrated probability for a text (a tuple: eleven are made per text)."""
 
     topic: str
     name: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 
 
@@ -27,7 +28,7 @@ class Taxonomy:
     topics: tuple[Topic, ...]
     boundary_rules: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def ids(self) -> tuple[str, ...]:
         return tuple(t.id for t in self.topics)
 

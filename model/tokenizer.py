@@ -1,8 +1,15 @@
-"""Word tokenizer: jieba with the bundled domain dictionary."""
+"""Word tokenizer: jieba's dictionary and algorithm plus the bundled domain dictionary.
+
+jieba is the tokenizer of record. When the ``rjieba`` package (the jieba-rs binding) is
+installed it does the same work about fifteen times faster; both get the same words with the
+same frequencies, no HMM, and the test suite checks that they cut every corpus record the
+same way. Without rjieba, or with ``backend="jieba"``, jieba itself runs.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from importlib import resources
 
@@ -14,62 +21,111 @@ jieba.setLogLevel(logging.WARNING)
 
 logger = logging.getLogger(__name__)
 
+BACKENDS = ("auto", "jieba", "rjieba")
+
+# Three identical Chinese characters in a row (汪汪汪) make two cuts equally likely; jieba and
+# jieba-rs break that tie differently, so such texts always go through jieba. (Runs of
+# letters or digits are one token in both.)
+_TIE_PRONE = re.compile(r"([\u3400-\u9fff])\1\1")
+
 
 def _is_word(token: str) -> bool:
     """A token worth a feature: not whitespace, not punctuation only."""
     return any(ch.isalnum() for ch in token)
 
 
-def load_domain_words() -> list[str]:
-    """The bundled domain dictionary's words, in file order."""
+def load_domain_words() -> list[tuple[str, int]]:
+    """The bundled domain dictionary: (word, frequency) in file order."""
     text = resources.files("model").joinpath("data/domain_dict.txt").read_text(encoding="utf-8")
     words = []
     for line in text.splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
-            words.append(line.split()[0])
+            word, freq = line.split()[:2]
+            words.append((word, int(freq)))
     return words
 
 
+def rjieba_available() -> bool:
+    try:
+        import rjieba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 class Tokenizer:
-    """jieba (no HMM, so segmentation depends on the dictionaries alone) plus domain words.
+    """Cuts normalised text into words. Picklable: engines are rebuilt lazily after loading,
+    and :meth:`warm` builds them ahead of the first request."""
 
-    Picklable: the jieba state is rebuilt lazily after loading, and :meth:`warm` builds it
-    ahead of the first request.
-    """
-
-    def __init__(self, extra_words: tuple[str, ...] = ()):
+    def __init__(self, extra_words: tuple[str, ...] = (), backend: str = "auto"):
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown tokenizer backend {backend!r}; choose from {', '.join(BACKENDS)}")
         self.extra_words = tuple(extra_words)
+        self.backend = backend
         self._jieba: jieba.Tokenizer | None = None
+        self._rjieba = None
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict:
-        return {"extra_words": self.extra_words}
+        return {"extra_words": self.extra_words, "backend": self.backend}
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(state["extra_words"])
+        self.__init__(state["extra_words"], state.get("backend", "auto"))
 
-    def _engine(self) -> jieba.Tokenizer:
-        engine = self._jieba
-        if engine is None:
+    @property
+    def uses_rjieba(self) -> bool:
+        return self.backend == "rjieba" or (self.backend == "auto" and rjieba_available())
+
+    def _words_to_add(self) -> list[tuple[str, int | None]]:
+        return [*load_domain_words(), *((word, None) for word in self.extra_words)]
+
+    def _jieba_engine(self) -> jieba.Tokenizer:
+        if self._jieba is None:
             with self._lock:
                 if self._jieba is None:
                     engine = jieba.Tokenizer()
                     engine.initialize()
-                    for word in (*load_domain_words(), *self.extra_words):
-                        engine.add_word(word)
+                    for word, freq in self._words_to_add():
+                        engine.add_word(word, freq)
                     self._jieba = engine
-                engine = self._jieba
-        return engine
+        return self._jieba
+
+    def _rjieba_engine(self):
+        if self._rjieba is None:
+            with self._lock:
+                if self._rjieba is None:
+                    import rjieba
+
+                    engine = rjieba.Jieba()
+                    for word, freq in self._words_to_add():
+                        engine.add_word(word, freq, None)
+                    self._rjieba = engine
+        return self._rjieba
 
     def warm(self) -> None:
         """Load the dictionaries now rather than on the first text."""
-        self._engine()
+        if self.uses_rjieba:
+            self._rjieba_engine()
+        else:
+            self._jieba_engine()
+
+    def cut(self, text: str) -> list[str]:
+        """Every token of a normalised text, punctuation and spaces included, in order."""
+        if self.uses_rjieba and not _TIE_PRONE.search(text):
+            return self._rjieba_engine().cut(text, False)
+        return self._jieba_engine().lcut(text, HMM=False)
 
     def words(self, text: str) -> list[str]:
         """The word tokens of a normalised text, punctuation and spaces left out."""
-        return [t for t in self._engine().lcut(text, HMM=False) if _is_word(t)]
+        return [t for t in self.cut(text) if _is_word(t)]
 
     def words_with_spans(self, text: str) -> list[tuple[str, int, int]]:
         """Like :meth:`words`, with each token's [start, end) in ``text``."""
-        return [t for t in self._engine().tokenize(text, HMM=False) if _is_word(t[0])]
+        spans, position = [], 0
+        for token in self.cut(text):
+            end = position + len(token)
+            if _is_word(token):
+                spans.append((token, position, end))
+            position = end
+        return spans

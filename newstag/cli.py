@@ -446,7 +446,7 @@ def compare(old, new, corpora, html_path):
 
     \b
     Example:
-      newstag compare 20261101T080000Z-1a2b3c 20261128T140000Z-4d5e6f --html compare.html
+      newstag compare 20261101T080000412Z-1a2b3c 20261128T140000412Z-4d5e6f --html compare.html
     """
     from training.compare import compare_models, format_comparison, write_comparison_html
     from training.corpus import load_bundled
@@ -488,19 +488,19 @@ def models_list(root):
     if not versions:
         click.echo(f"No model versions in {root}.")
         return
-    click.echo(f"  {'version':<26}{'created':<27}{'records':>8}{'feedback':>9}{'gate macro-F1':>15}")
+    click.echo(f"  {'version':<30}{'created':<27}{'records':>8}{'feedback':>9}{'gate macro-F1':>15}")
     for version in versions:
         try:
             meta = read_metadata(root / version)
         except ArtifactError as exc:
-            click.echo(f"  {version:<26}damaged: {exc}")
+            click.echo(f"  {version:<30}damaged: {exc}")
             continue
         gate = (meta.get("metrics") or {}).get("gate") or {}
         corpus = meta.get("corpus", {})
         marker = "*" if version == current else " "
         macro = f"{gate['macro_f1']:.3f}" if "macro_f1" in gate else "-"
         click.echo(
-            f"{marker} {version:<26}{meta.get('created', '-'):<27}{corpus.get('records', '-'):>8}"
+            f"{marker} {version:<30}{meta.get('created', '-'):<27}{corpus.get('records', '-'):>8}"
             f"{corpus.get('feedback', 0):>9}{macro:>15}"
         )
 
@@ -513,7 +513,7 @@ def models_use(version, root):
 
     \b
     Example:
-      newstag models use 20261101T080000Z-1a2b3c
+      newstag models use 20261101T080000412Z-1a2b3c
     """
     from model.artifact import switch_current, verify
 

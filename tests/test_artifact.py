@@ -106,11 +106,11 @@ def test_a_second_version_becomes_current_and_rollback_switches_back(root, loade
     switch_current(root, first)
     assert load_model(root).version == first
     with pytest.raises(ArtifactError, match="no model version"):
-        switch_current(root, "20990101T000000Z-abcdef")
+        switch_current(root, "20990101T000000000Z-abcdef")
 
 
 def test_leftovers_of_a_killed_save_are_cleaned_on_the_next_save(root, loaded):
-    stale = root / ".tmp-20200101T000000Z-000000-999999999"
+    stale = root / ".tmp-20200101T000000000Z-000000-999999999"
     stale.mkdir()
     (stale / "model.joblib").write_bytes(b"partial")
     save_version(root, loaded.model, {"taxonomy": loaded.metadata["taxonomy"]})

@@ -51,7 +51,7 @@ def test_models_use_rolls_back_and_refuses_an_unknown_version(three_versions, tm
     root, versions = three_versions
     assert run(["models", "use", versions[0], "--root", str(root)], tmp_path).returncode == 0
     assert current_version(root) == versions[0]
-    result = run(["models", "use", "20990101T000000Z-000000", "--root", str(root)], tmp_path)
+    result = run(["models", "use", "20990101T000000000Z-000000", "--root", str(root)], tmp_path)
     assert result.returncode == 1 and "missing" in result.stderr.decode()
     assert current_version(root) == versions[0]
 

@@ -101,7 +101,7 @@ def test_reload_switches_every_worker_without_failing_a_request(server, loaded):
 def test_a_failed_reload_keeps_the_old_model_serving(server):
     serving = server.versions_by_worker(2)
     version = next(iter(set(serving.values())))
-    broken = server.root / "20300101T000000Z-badbad"
+    broken = server.root / "20300101T000000000Z-badbad"
     shutil.copytree(server.root / version, broken)
     joblib_file = broken / "model.joblib"
     joblib_file.write_bytes(joblib_file.read_bytes()[:5000])

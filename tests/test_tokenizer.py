@@ -15,19 +15,56 @@ def test_punctuation_and_spaces_are_not_words():
 
 def test_spans_point_into_the_text():
     text = "消防救援大队的民警"
-    assert Tokenizer().words_with_spans(text)[0] == ("消防救援大队", 0, 6)
+    assert Tokenizer().words_with_spans(text) == [("消防救援大队", 0, 6), ("的", 6, 7), ("民警", 7, 9)]
+    assert Tokenizer(backend="jieba").words_with_spans("民警, 辅警") == [("民警", 0, 2), ("辅警", 4, 6)]
 
 
 def test_domain_dictionary_has_no_comment_lines_or_duplicates():
-    words = load_domain_words()
+    words = [word for word, _ in load_domain_words()]
     assert len(words) > 150
     assert len(set(words)) == len(words)
     assert not any(w.startswith("#") for w in words)
+
+
+def test_domain_dictionary_frequencies_are_the_ones_jieba_would_choose():
+    """Each shipped frequency is what jieba's suggest_freq gives when the words are added in order,
+    so writing them out changes nothing for jieba and tells rjieba the same."""
+    import jieba
+
+    engine = jieba.Tokenizer()
+    engine.initialize()
+    for word, freq in load_domain_words():
+        engine.add_word(word)
+        assert engine.FREQ[word] == freq, word
+
+
+def test_rjieba_and_jieba_cut_every_corpus_record_the_same(taxonomy):
+    from model.normalize import normalize
+    from training.corpus import load_bundled
+
+    reference, fast = Tokenizer(backend="jieba"), Tokenizer(backend="rjieba")
+    assert fast.uses_rjieba and not reference.uses_rjieba
+    texts = [normalize(r.text) for r in load_bundled(taxonomy)]
+    texts += [normalize(line) for r in load_bundled(taxonomy) for line in r.text.split("\n")]
+    different = [t for t in texts if fast.cut(t) != reference.cut(t)]
+    assert different == []
+
+
+def test_tie_prone_text_goes_through_jieba():
+    fast, reference = Tokenizer(backend="rjieba"), Tokenizer(backend="jieba")
+    assert fast.cut("“汪汪汪……”小狗掉进了井里") == reference.cut("“汪汪汪……”小狗掉进了井里")
+
+
+def test_unknown_backend_is_refused():
+    import pytest
+
+    with pytest.raises(ValueError, match="unknown tokenizer backend"):
+        Tokenizer(backend="spacy")
 
 
 def test_tokenizer_pickles_without_its_jieba_state():
     tokenizer = Tokenizer(extra_words=("桐检",))
     tokenizer.warm()
     clone = pickle.loads(pickle.dumps(tokenizer))
-    assert clone._jieba is None
+    assert clone._jieba is None and clone._rjieba is None
     assert clone.words("通讯员桐检") == tokenizer.words("通讯员桐检")

@@ -1,0 +1,21 @@
+"""The compiled fast path gives the scikit-learn pipeline's probabilities on every corpus record."""
+
+import numpy as np
+
+from training.corpus import load_bundled
+
+
+def test_fast_path_equals_the_pipeline_on_every_record_and_paragraph(topic_model, taxonomy):
+    records = load_bundled(taxonomy)
+    texts = [r.text for r in records]
+    texts += [line for r in records if r.kind == "item" for line in r.text.split("\n")]
+    fast = topic_model.probabilities(texts)
+    reference = topic_model.reference_probabilities(texts)
+    assert fast.shape == reference.shape == (len(texts), len(taxonomy))
+    assert np.abs(fast - reference).max() < 1e-9
+    assert (fast.argmax(axis=1) == reference.argmax(axis=1)).all()
+
+
+def test_fast_path_on_texts_with_no_known_feature(topic_model):
+    texts = ["", "@@@@", "\x00", "ﾟ∀ﾟ"]
+    assert np.abs(topic_model.probabilities(texts) - topic_model.reference_probabilities(texts)).max() < 1e-9
