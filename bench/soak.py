@@ -1,0 +1,138 @@
+"""Soak run: `newstag serve` with 2 workers under 32 connections of mixed traffic for 120 s.
+
+    python bench/soak.py              # 120 s, writes bench/SOAK.md
+    python bench/soak.py --seconds 30 # a shorter look
+
+Mixed traffic: single paragraphs, batches of 16 and whole pages, rotating over distinct texts.
+Reports throughput, p50/p99 latency, errors, and each worker's resident memory at the 30th
+second and at the end (growth must stay under 10%).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from run import log, rss_mb, start_server, unique_paragraphs, worker_pids  # noqa: E402
+
+from model.taxonomy import load_taxonomy  # noqa: E402
+from training.train import TrainingOptions, train_version  # noqa: E402
+
+MIXED = """
+local bodies, paths = {}, {}
+local n = 0
+init = function(args)
+  for line in io.lines(args[1]) do
+    n = n + 1
+    local tab = line:find("\\t")
+    paths[n] = line:sub(1, tab - 1)
+    bodies[n] = line:sub(tab + 1)
+  end
+end
+local i = 0
+request = function()
+  i = i % n + 1
+  return wrk.format("POST", paths[i], {["Content-Type"] = "application/json"}, bodies[i])
+end
+"""
+
+
+def mixed_requests(texts: list[str]) -> list[str]:
+    lines = []
+    for i, text in enumerate(texts):
+        lines.append("/v1/classify\t" + json.dumps({"text": text}, ensure_ascii=False))
+        if i % 8 == 0:
+            batch = texts[i : i + 16]
+            lines.append("/v1/classify\t" + json.dumps({"texts": batch, "explain": False}, ensure_ascii=False))
+        if i % 16 == 0:
+            page = "\n\n".join(f"标题{j}\n\n通讯员 张三\n\n本报讯 {t}" for j, t in enumerate(texts[i : i + 6]))
+            lines.append("/v1/tag-page\t" + json.dumps({"text": page}, ensure_ascii=False))
+    return lines
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=int, default=120)
+    args = parser.parse_args(argv)
+    import subprocess
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "models"
+        log("training the bundled model")
+        train_version(root, load_taxonomy(), options=TrainingOptions(folds=3))
+        process, port, _ = start_server(root)
+        try:
+            pids = worker_pids(port, 2)
+            script, data = Path(tmp) / "mixed.lua", Path(tmp) / "requests.txt"
+            script.write_text(MIXED)
+            data.write_text("\n".join(mixed_requests(unique_paragraphs(6000))) + "\n", encoding="utf-8")
+            samples: dict[float, dict[int, float]] = {}
+
+            def sample():
+                started = time.monotonic()
+                for at in (30.0, float(args.seconds) - 1):
+                    time.sleep(max(0.0, started + at - time.monotonic()))
+                    samples[at] = {pid: rss_mb(pid) for pid in pids}
+
+            sampler = threading.Thread(target=sample, daemon=True)
+            sampler.start()
+            log(f"wrk: 32 connections, {args.seconds} s of mixed traffic")
+            out = subprocess.run(
+                ["wrk", "-t2", "-c32", f"-d{args.seconds}s", "--latency", "-s", str(script),
+                 f"http://127.0.0.1:{port}", "--", str(data)],
+                capture_output=True, text=True, timeout=args.seconds + 120,
+            ).stdout
+            sampler.join(30)
+        finally:
+            process.terminate()
+            process.wait(60)
+    figures = {"rps": None, "p50": None, "p99": None, "non_2xx": 0, "socket_errors": 0}
+    for line in out.splitlines():
+        parts = line.split()
+        if line.startswith("Requests/sec:"):
+            figures["rps"] = float(parts[1])
+        elif parts[:1] in (["50%"], ["99%"]):
+            figures["p" + parts[0].rstrip("%")] = parts[1]
+        elif "Non-2xx or 3xx responses" in line:
+            figures["non_2xx"] = int(parts[-1])
+        elif line.strip().startswith("Socket errors"):
+            figures["socket_errors"] = sum(int(p.strip(",")) for p in parts if p.strip(",").isdigit())
+    early, late = samples.get(30.0, {}), samples.get(float(args.seconds) - 1, {})
+    growth = {pid: (late[pid] - early[pid]) / early[pid] for pid in early if pid in late}
+    report = [
+        "# Soak run",
+        "",
+        f"`python bench/soak.py --seconds {args.seconds}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: "
+        "`newstag serve --workers 2`, wrk `-t2 -c32` on the same 2 cores, mixed single-paragraph, "
+        "16-text batch and 6-item tag-page requests.",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| requests/s | {figures['rps']} |",
+        f"| p50 / p99 latency | {figures['p50']} / {figures['p99']} |",
+        f"| errors (non-2xx, socket) | {figures['non_2xx']}, {figures['socket_errors']} |",
+        "| worker RSS at 30 s -> end | "
+        + "; ".join(f"{early[p]:.0f} -> {late.get(p, float('nan')):.0f} MB" for p in early) + " |",
+        "| RSS growth 30 s -> end | " + "; ".join(f"{g:+.1%}" for g in growth.values()) + " |",
+        "",
+        "```",
+        out.strip(),
+        "```",
+    ]
+    (REPO / "bench" / "SOAK.md").write_text("\n".join(report) + "\n", encoding="utf-8")
+    log("done: see bench/SOAK.md")
+    ok = figures["non_2xx"] == 0 and figures["socket_errors"] == 0 and all(g < 0.10 for g in growth.values())
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
