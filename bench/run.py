@@ -45,6 +45,7 @@ from training.split import split_gate  # noqa: E402
 SHARED = REPO.parent / "shared"
 OUT = REPO / "bench"
 TOKENIZER = Tokenizer()
+JIEBA = Tokenizer(backend="jieba")  # fastText gets the tokens of record from jieba itself
 
 
 def log(message: str) -> None:
@@ -74,7 +75,7 @@ class FastText:
 
     @staticmethod
     def tokens(text: str) -> str:
-        return " ".join(TOKENIZER.words(normalize(text)))
+        return " ".join(JIEBA.words(normalize(text)))
 
     def fit(self, texts, labels):
         import fasttext
@@ -513,7 +514,8 @@ def write_results(results: dict, quick: bool) -> None:
         "",
         "## HTTP",
         "",
-        "`newstag serve --workers 2` (gunicorn, gevent workers) and wrk (`-t2 -c16`) on the same 2 cores: the load "
+        "`newstag serve --workers 2` (gunicorn, gevent workers) and wrk (`-t2 -c16 --timeout 10s`) on the same 2 "
+        "cores: the load "
         "generator takes CPU from the server, so these are floors. Bodies rotate over distinct paragraphs; "
         "`explain` is off.",
         "",

@@ -87,9 +87,21 @@ def main(argv=None) -> int:
             sampler.start()
             log(f"wrk: 32 connections, {args.seconds} s of mixed traffic")
             out = subprocess.run(
-                ["wrk", "-t2", "-c32", f"-d{args.seconds}s", "--latency", "-s", str(script),
-                 f"http://127.0.0.1:{port}", "--", str(data)],
-                capture_output=True, text=True, timeout=args.seconds + 120,
+                [
+                    "wrk",
+                    "-t2",
+                    "-c32",
+                    f"-d{args.seconds}s",
+                    "--latency",
+                    "-s",
+                    str(script),
+                    f"http://127.0.0.1:{port}",
+                    "--",
+                    str(data),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=args.seconds + 120,
             ).stdout
             sampler.join(30)
         finally:
@@ -121,7 +133,8 @@ def main(argv=None) -> int:
         f"| p50 / p99 latency | {figures['p50']} / {figures['p99']} |",
         f"| errors (non-2xx, socket) | {figures['non_2xx']}, {figures['socket_errors']} |",
         "| worker RSS at 30 s -> end | "
-        + "; ".join(f"{early[p]:.0f} -> {late.get(p, float('nan')):.0f} MB" for p in early) + " |",
+        + "; ".join(f"{early[p]:.0f} -> {late.get(p, float('nan')):.0f} MB" for p in early)
+        + " |",
         "| RSS growth 30 s -> end | " + "; ".join(f"{g:+.1%}" for g in growth.values()) + " |",
         "",
         "```",

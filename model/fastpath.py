@@ -10,7 +10,6 @@ that its probabilities equal the pipeline's on every corpus record.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +18,18 @@ from scipy.special import expit
 
 # scikit-learn's char analyzer collapses whitespace runs the same way before cutting n-grams.
 _WHITE_SPACES = re.compile(r"\s\s+")
+
+
+def _gram_key(gram: str) -> int:
+    """A character n-gram (n <= 3) as one integer: each code point + 1 in 21 bits, first char highest.
+
+    Code points are below 0x110000, so + 1 fits 21 bits and the first character is never zero:
+    unigrams, bigrams and trigrams fall in disjoint ranges and never collide.
+    """
+    key = 0
+    for ch in gram:
+        key = (key << 21) | (ord(ch) + 1)
+    return key
 
 
 @dataclass(frozen=True)
@@ -37,8 +48,14 @@ class CompiledModel:
         self.tokenizer = tokenizer
         self.n_words = len(words.vocabulary_)
         self.word_index = dict(words.vocabulary_)
-        self.char_index = {gram: column + self.n_words for gram, column in chars.vocabulary_.items()}
         self.char_sizes = range(chars.ngram_range[0], chars.ngram_range[1] + 1)
+        if chars.ngram_range[1] > 3:
+            raise ValueError("the fast path packs character n-grams of at most 3 characters into integers")
+        grams = list(chars.vocabulary_)
+        keys = np.array([_gram_key(gram) for gram in grams], dtype=np.uint64)
+        order = np.argsort(keys)
+        self.char_keys = keys[order]
+        self.char_columns = np.array([chars.vocabulary_[grams[i]] + self.n_words for i in order], dtype=np.int64)
         self.idf = np.concatenate([words.idf_, chars.idf_])
         classify = pipeline.named_steps["classify"]
         calibrated = classify.calibrated_classifiers_[0]
@@ -52,27 +69,49 @@ class CompiledModel:
         self.positions = np.asarray(positions)
         self.a = np.array([c.a_ for c in calibrated.calibrators], dtype=np.float64)
         self.b = np.array([c.b_ for c in calibrated.calibrators], dtype=np.float64)
+        self._columns: dict[tuple[str, ...], np.ndarray] = {}
+
+    def columns_for(self, labels: tuple[str, ...]) -> np.ndarray:
+        """Probability columns of the given class labels, in their order (cached)."""
+        cached = self._columns.get(labels)
+        if cached is None:
+            classes = list(self.classes)
+            cached = self._columns[labels] = np.array([classes.index(label) for label in labels])
+        return cached
 
     def row(self, normalized: str) -> FeatureRow:
         """The feature row of a normalised text."""
         words = self.tokenizer.words(normalized)
-        text = _WHITE_SPACES.sub(" ", normalized)
-        features = words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
-        # dict.get mapped in C over every feature, then counted in C: the per-text hot loop.
-        known = [c for c in map(self.word_index.get, features) if c is not None]
-        grams = [text[i : i + n] for n in self.char_sizes for i in range(len(text) - n + 1)]
-        known += [c for c in map(self.char_index.get, grams) if c is not None]
-        columns = Counter(known)
-        if not columns:
+        # map/zip/join run in C; this is the per-text hot path.
+        pairs = map(" ".join, zip(words, words[1:], strict=False))
+        known = [c for c in map(self.word_index.get, [*words, *pairs]) if c is not None]
+        char_columns = self._char_columns(_WHITE_SPACES.sub(" ", normalized))
+        all_columns = np.concatenate([np.array(known, dtype=np.int64), char_columns])
+        if not len(all_columns):
             return FeatureRow(np.empty(0, dtype=np.int64), np.empty(0))
-        cols = np.fromiter(columns.keys(), dtype=np.int64, count=len(columns))
-        values = (np.log(np.fromiter(columns.values(), dtype=np.float64, count=len(columns))) + 1.0) * self.idf[cols]
+        cols, counts = np.unique(all_columns, return_counts=True)
+        values = (np.log(counts) + 1.0) * self.idf[cols]
         in_words = cols < self.n_words
         for block in (in_words, ~in_words):
             norm = np.sqrt(np.dot(values[block], values[block]))
             if norm > 0:
                 values[block] /= norm
         return FeatureRow(cols, values)
+
+    def _char_columns(self, text: str) -> np.ndarray:
+        """Columns of every known character n-gram occurrence in ``text`` (repeats included)."""
+        if not text:
+            return np.empty(0, dtype=np.int64)
+        points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64) + 1
+        keys = [points] if 1 in self.char_sizes else []
+        if 2 in self.char_sizes:
+            keys.append((points[:-1] << 21) | points[1:])
+        if 3 in self.char_sizes:
+            keys.append((points[:-2] << 42) | (points[1:-1] << 21) | points[2:])
+        keys = np.concatenate(keys) if keys else np.empty(0, dtype=np.uint64)
+        at = np.searchsorted(self.char_keys, keys)
+        at[at == len(self.char_keys)] = 0
+        return self.char_columns[at[self.char_keys[at] == keys]]
 
     def matrix(self, rows: list[FeatureRow]) -> sparse.csr_matrix:
         """The rows as a CSR matrix shaped like the pipeline's feature matrix."""
@@ -84,7 +123,10 @@ class CompiledModel:
 
     def probabilities(self, rows: list[FeatureRow]) -> np.ndarray:
         """Calibrated probabilities, one column per class of the pipeline (its order)."""
-        decision = np.asarray(self.matrix(rows) @ self.coef_t) + self.intercept
+        if len(rows) == 1:  # one text: skip building a sparse matrix
+            decision = (rows[0].values @ self.coef_t[rows[0].columns] + self.intercept)[np.newaxis, :]
+        else:
+            decision = np.asarray(self.matrix(rows) @ self.coef_t) + self.intercept
         proba = np.zeros((len(rows), len(self.classes)))
         proba[:, self.positions] = expit(-(self.a * decision + self.b))
         denominator = proba.sum(axis=1, keepdims=True)

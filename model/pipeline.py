@@ -134,8 +134,7 @@ class TopicModel:
     # -- probabilities ---------------------------------------------------------------------
 
     def _topic_columns(self) -> np.ndarray:
-        classes = list(self.pipeline.named_steps["classify"].classes_)
-        return np.array([classes.index(t) for t in self.taxonomy.ids])
+        return self.compiled.columns_for(self.taxonomy.ids)
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
         """One row per text, one column per topic in taxonomy order (the fast path)."""

@@ -31,7 +31,7 @@ _TIE_PRONE = re.compile(r"([\u3400-\u9fff])\1\1")
 
 def _is_word(token: str) -> bool:
     """A token worth a feature: not whitespace, not punctuation only."""
-    return any(ch.isalnum() for ch in token)
+    return token.isalnum() or any(ch.isalnum() for ch in token)
 
 
 def load_domain_words() -> list[tuple[str, int]]:
@@ -44,6 +44,29 @@ def load_domain_words() -> list[tuple[str, int]]:
             word, freq = line.split()[:2]
             words.append((word, int(freq)))
     return words
+
+
+# Built jieba engines by their extra words, shared by every Tokenizer of the process, so a server
+# can build the dictionary once before it forks its workers (see preload_jieba).
+_JIEBA_ENGINES: dict[tuple[str, ...], jieba.Tokenizer] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def _build_jieba(extra_words: tuple[str, ...]) -> jieba.Tokenizer:
+    with _ENGINES_LOCK:
+        engine = _JIEBA_ENGINES.get(extra_words)
+        if engine is None:
+            engine = jieba.Tokenizer()
+            engine.initialize()
+            for word, freq in [*load_domain_words(), *((w, None) for w in extra_words)]:
+                engine.add_word(word, freq)
+            _JIEBA_ENGINES[extra_words] = engine
+    return engine
+
+
+def preload_jieba() -> None:
+    """Build the default jieba engine now (a server's master does this before forking workers)."""
+    _build_jieba(())
 
 
 def rjieba_available() -> bool:
@@ -82,13 +105,7 @@ class Tokenizer:
 
     def _jieba_engine(self) -> jieba.Tokenizer:
         if self._jieba is None:
-            with self._lock:
-                if self._jieba is None:
-                    engine = jieba.Tokenizer()
-                    engine.initialize()
-                    for word, freq in self._words_to_add():
-                        engine.add_word(word, freq)
-                    self._jieba = engine
+            self._jieba = _build_jieba(self.extra_words)
         return self._jieba
 
     def _rjieba_engine(self):

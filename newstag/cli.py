@@ -601,6 +601,11 @@ def serve(host, port, workers, model):
     access.setFormatter(logging.Formatter("%(message)s"))
     logging.getLogger("newstag.access").addHandler(access)
     logging.getLogger("newstag.access").setLevel(logging.INFO)
+    from model.tokenizer import preload_jieba
+
+    # Workers fork from this process: jieba's dictionary, built once here, is theirs for free
+    # (it serves the rare texts the faster rjieba must not cut).
+    preload_jieba()
     run_server(config, host, port, workers)
 
 
