@@ -335,10 +335,17 @@ def rss_mb(pid: int) -> float:
         return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
 
 
-def wrk(port: int, bodies: list[str], seconds: int, connections: int = 16) -> dict:
+def pss_mb(pid: int) -> float:
+    """Proportional set size: pages shared with the master and the other worker count by share."""
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        return next(int(line.split()[1]) for line in rollup if line.startswith("Pss:")) / 1024
+
+
+def wrk(port: int, bodies: list[str], seconds: int, connections: int = 16, lua: str = WRK_SCRIPT) -> dict:
+    """Run wrk with a Lua script that reads ``bodies`` (one a line); parse its figures."""
     with tempfile.TemporaryDirectory() as tmp:
         script, data = Path(tmp) / "post.lua", Path(tmp) / "bodies.txt"
-        script.write_text(WRK_SCRIPT)
+        script.write_text(lua)
         data.write_text("\n".join(bodies) + "\n", encoding="utf-8")
         result = subprocess.run(
             [
@@ -396,10 +403,11 @@ def http(root: Path, texts: list[str], quick: bool) -> dict:
         single_run = wrk(port, single, seconds)
         batch_run = wrk(port, batches, seconds)
         rss = {pid: rss_mb(pid) for pid in pids}
+        pss = {pid: pss_mb(pid) for pid in pids}
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(60)
-    return {"cold_start_s": cold, "single": single_run, "batch64": batch_run, "rss_mb": rss}
+    return {"cold_start_s": cold, "single": single_run, "batch64": batch_run, "rss_mb": rss, "pss_mb": pss}
 
 
 def worker_cold_start(root: Path, repeats: int) -> float:
@@ -548,7 +556,11 @@ def write_results(results: dict, quick: bool) -> None:
             [
                 ["`newstag serve` start to ready (2 workers)", f"{h['cold_start_s']:.2f} s"],
                 ["worker cold start (fresh process to warm app)", f"{results['worker_cold_s']:.2f} s"],
-                ["resident memory per worker after load", ", ".join(f"{v:.0f} MB" for v in h["rss_mb"].values())],
+                ["resident memory (RSS) per worker after load", ", ".join(f"{v:.0f} MB" for v in h["rss_mb"].values())],
+                [
+                    "proportional memory (PSS) per worker after load",
+                    ", ".join(f"{v:.0f} MB" for v in h["pss_mb"].values()),
+                ],
                 ["artifact (model.joblib, compressed)", f"{results['artifact_mb']:.1f} MB"],
                 ["artifact uncompressed", f"{results['artifact_raw_mb']:.1f} MB"],
                 ["training (5-fold CV + final fit + gate)", f"{results['training_s']:.1f} s"],

@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from run import log, rss_mb, start_server, unique_paragraphs, worker_pids  # noqa: E402
+from run import log, rss_mb, start_server, unique_paragraphs, worker_pids, wrk  # noqa: E402
 
 from model.taxonomy import load_taxonomy  # noqa: E402
 from training.train import TrainingOptions, train_version  # noqa: E402
@@ -63,8 +63,6 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=int, default=120)
     args = parser.parse_args(argv)
-    import subprocess
-
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "models"
         log("training the bundled model")
@@ -72,9 +70,6 @@ def main(argv=None) -> int:
         process, port, _ = start_server(root)
         try:
             pids = worker_pids(port, 2)
-            script, data = Path(tmp) / "mixed.lua", Path(tmp) / "requests.txt"
-            script.write_text(MIXED)
-            data.write_text("\n".join(mixed_requests(unique_paragraphs(6000))) + "\n", encoding="utf-8")
             samples: dict[float, dict[int, float]] = {}
 
             def sample():
@@ -86,38 +81,11 @@ def main(argv=None) -> int:
             sampler = threading.Thread(target=sample, daemon=True)
             sampler.start()
             log(f"wrk: 32 connections, {args.seconds} s of mixed traffic")
-            out = subprocess.run(
-                [
-                    "wrk",
-                    "-t2",
-                    "-c32",
-                    f"-d{args.seconds}s",
-                    "--latency",
-                    "-s",
-                    str(script),
-                    f"http://127.0.0.1:{port}",
-                    "--",
-                    str(data),
-                ],
-                capture_output=True,
-                text=True,
-                timeout=args.seconds + 120,
-            ).stdout
+            figures = wrk(port, mixed_requests(unique_paragraphs(6000)), args.seconds, connections=32, lua=MIXED)
             sampler.join(30)
         finally:
             process.terminate()
             process.wait(60)
-    figures = {"rps": None, "p50": None, "p99": None, "non_2xx": 0, "socket_errors": 0}
-    for line in out.splitlines():
-        parts = line.split()
-        if line.startswith("Requests/sec:"):
-            figures["rps"] = float(parts[1])
-        elif parts[:1] in (["50%"], ["99%"]):
-            figures["p" + parts[0].rstrip("%")] = parts[1]
-        elif "Non-2xx or 3xx responses" in line:
-            figures["non_2xx"] = int(parts[-1])
-        elif line.strip().startswith("Socket errors"):
-            figures["socket_errors"] = sum(int(p.strip(",")) for p in parts if p.strip(",").isdigit())
     early, late = samples.get(30.0, {}), samples.get(float(args.seconds) - 1, {})
     growth = {pid: (late[pid] - early[pid]) / early[pid] for pid in early if pid in late}
     report = [
@@ -129,8 +97,8 @@ def main(argv=None) -> int:
         "",
         "| figure | value |",
         "|---|---|",
-        f"| requests/s | {figures['rps']} |",
-        f"| p50 / p99 latency | {figures['p50']} / {figures['p99']} |",
+        f"| requests/s | {figures.get('rps')} |",
+        f"| p50 / p99 latency | {figures.get('p50')} ms / {figures.get('p99')} ms |",
         f"| errors (non-2xx, socket) | {figures['non_2xx']}, {figures['socket_errors']} |",
         "| worker RSS at 30 s -> end | "
         + "; ".join(f"{early[p]:.0f} -> {late.get(p, float('nan')):.0f} MB" for p in early)
@@ -138,7 +106,7 @@ def main(argv=None) -> int:
         "| RSS growth 30 s -> end | " + "; ".join(f"{g:+.1%}" for g in growth.values()) + " |",
         "",
         "```",
-        out.strip(),
+        figures["raw"].strip(),
         "```",
     ]
     (REPO / "bench" / "SOAK.md").write_text("\n".join(report) + "\n", encoding="utf-8")

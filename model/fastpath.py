@@ -47,7 +47,7 @@ class CompiledModel:
         (_, words), (_, chars) = pipeline.named_steps["features"].transformer_list
         self.tokenizer = tokenizer
         self.n_words = len(words.vocabulary_)
-        self.word_index = dict(words.vocabulary_)
+        self.word_index = words.vocabulary_  # shared with the vectorizer, not copied
         self.char_sizes = range(chars.ngram_range[0], chars.ngram_range[1] + 1)
         if chars.ngram_range[1] > 3:
             raise ValueError("the fast path packs character n-grams of at most 3 characters into integers")

@@ -105,7 +105,7 @@ class TopicModel:
     thresholds: dict[str, float]
     review_margin: float = 0.1
     explain_terms: int = 8
-    _names: list[tuple[str, str]] | None = field(default=None, repr=False, compare=False)
+    _names: list[str] | None = field(default=None, repr=False, compare=False)
     _compiled: CompiledModel | None = field(default=None, repr=False, compare=False)
 
     def __getstate__(self) -> dict:
@@ -169,13 +169,12 @@ class TopicModel:
 
     # -- explanations ----------------------------------------------------------------------
 
-    def _feature_names(self) -> list[tuple[str, str]]:
-        """(kind, feature) for every column of the feature matrix."""
+    def _feature_names(self) -> list[str]:
+        """The feature of every column of the feature matrix (word columns first)."""
         if self._names is None:
-            names: list[tuple[str, str]] = []
-            for kind, vectorizer in self.pipeline.named_steps["features"].transformer_list:
-                for feature in vectorizer.get_feature_names_out():
-                    names.append((kind, str(feature)))
+            names: list[str] = []
+            for _, vectorizer in self.pipeline.named_steps["features"].transformer_list:
+                names.extend(vectorizer.get_feature_names_out().tolist())
             self._names = names
         return self._names
 
@@ -188,13 +187,14 @@ class TopicModel:
         classes = list(self.pipeline.named_steps["classify"].classes_)
         coef = self._coefficients()[classes.index(topic)]
         names = self._feature_names()
+        n_words = self.compiled.n_words
         weights: dict[str, float] = defaultdict(float)
         kinds: dict[str, set] = defaultdict(set)
         for index, value in zip(row.columns, row.values, strict=True):
             contribution = float(value * coef[index])
             if contribution <= 0:
                 continue
-            kind, feature = names[index]
+            kind, feature = ("words" if index < n_words else "chars"), names[index]
             display = feature.replace(" ", "") if kind == "words" else feature
             # Character n-grams across punctuation or spaces mean nothing to an editor.
             if kind != "words" and not all(ch.isalnum() for ch in display):
