@@ -561,8 +561,16 @@ def models_prune(keep, root):
     envvar="NEWSTAG_WORKERS",
     help="Worker processes; each loads the model once.",
 )
+@click.option(
+    "--keepalive",
+    type=click.IntRange(0, 300),
+    default=0,
+    show_default=True,
+    envvar="NEWSTAG_KEEPALIVE",
+    help="Seconds a connection may wait for its next request; 0 closes it after each answer.",
+)
 @MODEL_OPTION
-def serve(host, port, workers, model):
+def serve(host, port, workers, keepalive, model):
     """Run the HTTP service (gunicorn with gevent workers) until stopped.
 
     Serves the JSON API, /openapi.json and the editor page. Settings come from NEWSTAG_*
@@ -606,7 +614,7 @@ def serve(host, port, workers, model):
     # Workers fork from this process: jieba's dictionary, built once here, is theirs for free
     # (it serves the rare texts the faster rjieba must not cut).
     preload_jieba()
-    run_server(config, host, port, workers)
+    run_server(config, host, port, workers, keepalive=keepalive)
 
 
 def main(argv: list[str] | None = None) -> int:
