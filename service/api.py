@@ -31,11 +31,14 @@ TAG_PAGE_FIELDS = ("text", "explain")
 RELOAD_FIELDS = ("model", "force")
 
 
-def _model() -> LoadedModel:
-    loaded = serving().get()
+def _ready(loaded: LoadedModel | None) -> LoadedModel:
     if loaded is None:
         raise APIError(503, "no_model", "no model is loaded yet; try again shortly")
     return loaded
+
+
+def _model() -> LoadedModel:
+    return _ready(serving().get())
 
 
 @bp.get("/healthz")
@@ -104,12 +107,13 @@ def _inputs(data: dict, limits: dict) -> list[tuple[object, str]]:
 def classify():
     data = read_json_object()
     reject_unknown(data, CLASSIFY_FIELDS)
-    config = current_app.config
-    loaded_first = serving().get()
-    top_k = check_int_range(data, "top_k", 1, len(loaded_first.model.taxonomy) if loaded_first else 11)
+    # One model for the whole request, even if a reload swaps another in meanwhile.
+    loaded = serving().get()
+    taxonomy = loaded.model.taxonomy if loaded is not None else load_taxonomy()
+    top_k = check_int_range(data, "top_k", 1, len(taxonomy))
     explain = check_bool(data, "explain", True)
-    pairs = _inputs(data, config)
-    loaded = _model()
+    pairs = _inputs(data, current_app.config)
+    loaded = _ready(loaded)
     predictions = loaded.model.predict([text for _, text in pairs], explain=explain)
     results = []
     for (item_id, _), prediction in zip(pairs, predictions, strict=True):
