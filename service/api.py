@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 import os
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify
 
 from model.artifact import ArtifactError, LoadedModel
 from model.page import tag_page
 from model.taxonomy import load_taxonomy
+from service.auth import require_admin
 from service.errors import APIError
 from service.serving import OutsideRoot, serving
 from service.validation import (
@@ -135,19 +135,9 @@ def tag_page_endpoint():
     return jsonify(model_version=loaded.version, items=tag_page(loaded.model, page, explain=explain))
 
 
-def _require_admin() -> None:
-    token = current_app.config.get("ADMIN_TOKEN")
-    if not token:
-        raise APIError(404, "not_found", "The requested URL was not found on the server.")
-    header = request.headers.get("Authorization", "")
-    scheme, _, given = header.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
-        raise APIError(401, "unauthorized", "a valid 'Authorization: Bearer <admin token>' header is required")
-
-
 @bp.post("/v1/admin/reload")
 def reload_model():
-    _require_admin()
+    require_admin()
     data = read_json_object(required=False)
     reject_unknown(data, RELOAD_FIELDS)
     model_path = data.get("model")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 from datetime import UTC, datetime
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 
 from model.taxonomy import load_taxonomy
+from service.auth import require_admin, require_editor
 from service.errors import APIError
 from service.validation import check_text, read_json_object, reject_unknown
 from training.feedback import Correction, FeedbackError, FeedbackStore
@@ -42,25 +42,6 @@ def _store() -> FeedbackStore:
     return store
 
 
-def _bearer() -> str:
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    return given.strip() if scheme.lower() == "bearer" else ""
-
-
-def _editor() -> str:
-    tokens: dict[str, str] = current_app.config["EDITOR_TOKENS"]
-    if not tokens:
-        raise APIError(404, "not_found", "The requested URL was not found on the server.")
-    given = _bearer().encode()
-    editor = None
-    for name, token in tokens.items():  # compare with every token, so timing says nothing
-        if hmac.compare_digest(given, token.encode()):
-            editor = name
-    if editor is None:
-        raise APIError(401, "unauthorized", "a valid 'Authorization: Bearer <editor token>' header is required")
-    return editor
-
-
 def _optional_string(data: dict, key: str, limit: int) -> str | None:
     value = data.get(key)
     if value is None:
@@ -70,7 +51,7 @@ def _optional_string(data: dict, key: str, limit: int) -> str | None:
 
 @bp.post("/v1/feedback")
 def add_correction():
-    editor = _editor()
+    editor = require_editor()
     data = read_json_object()
     reject_unknown(data, FIELDS)
     taxonomy = load_taxonomy()
@@ -121,11 +102,9 @@ def parse_moment(value: str) -> datetime:
 
 @bp.get("/v1/feedback")
 def list_corrections():
-    token = current_app.config.get("ADMIN_TOKEN")
-    if not token or not current_app.config["EDITOR_TOKENS"]:
+    if not current_app.config["EDITOR_TOKENS"]:
         raise APIError(404, "not_found", "The requested URL was not found on the server.")
-    if not hmac.compare_digest(_bearer().encode(), token.encode()):
-        raise APIError(401, "unauthorized", "a valid 'Authorization: Bearer <admin token>' header is required")
+    require_admin()
     since = request.args.get("since")
     moment = parse_moment(since) if since is not None else None
     limit_arg = request.args.get("limit", "100")

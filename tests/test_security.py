@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from service import api as api_module
+from service import auth as auth_module
 from service import create_app
 from tests.conftest import ADMIN_TOKEN
 
@@ -14,13 +14,13 @@ TEXT = "近日，某县公安局派出所民警在夜间巡逻中抓获两名盗
 
 def test_admin_token_is_compared_in_constant_time(client, monkeypatch):
     calls = []
-    real = api_module.hmac.compare_digest
+    real = auth_module.hmac.compare_digest
 
     def spy(a, b):
         calls.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(api_module.hmac, "compare_digest", spy)
+    monkeypatch.setattr(auth_module.hmac, "compare_digest", spy)
     assert client.post("/v1/admin/reload", headers={"Authorization": "Bearer guess"}).status_code == 401
     assert calls == [(b"guess", ADMIN_TOKEN.encode())]
 
