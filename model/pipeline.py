@@ -136,11 +136,15 @@ class TopicModel:
     def _topic_columns(self) -> np.ndarray:
         return self.compiled.columns_for(self.taxonomy.ids)
 
-    def probabilities(self, texts: list[str]) -> np.ndarray:
-        """One row per text, one column per topic in taxonomy order (the fast path)."""
+    def _rows_and_probabilities(self, texts: list[str]) -> tuple[list[FeatureRow], np.ndarray]:
+        """Feature rows of the texts and their topic probabilities (taxonomy order), by the fast path."""
         compiled = self.compiled
         rows = [compiled.row(normalize(t)) for t in texts]
-        return compiled.probabilities(rows)[:, self._topic_columns()]
+        return rows, compiled.probabilities(rows)[:, self._topic_columns()]
+
+    def probabilities(self, texts: list[str]) -> np.ndarray:
+        """One row per text, one column per topic in taxonomy order (the fast path)."""
+        return self._rows_and_probabilities(texts)[1]
 
     def reference_probabilities(self, texts: list[str]) -> np.ndarray:
         """The same through scikit-learn's own pipeline: the reference the fast path must equal."""
@@ -152,9 +156,7 @@ class TopicModel:
         """Predict every text; ``explain`` adds the deciding terms with their spans."""
         if not texts:
             return []
-        compiled = self.compiled
-        rows = [compiled.row(normalize(t)) for t in texts]
-        proba = compiled.probabilities(rows)[:, self._topic_columns()]
+        rows, proba = self._rows_and_probabilities(texts)
         results = []
         for row, text, probs in zip(rows, texts, proba, strict=True):
             prediction = self._decide(probs)

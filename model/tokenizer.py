@@ -8,6 +8,7 @@ same way. Without rjieba, or with ``backend="jieba"``, jieba itself runs.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -52,13 +53,18 @@ _JIEBA_ENGINES: dict[tuple[str, ...], jieba.Tokenizer] = {}
 _ENGINES_LOCK = threading.Lock()
 
 
+def _words_to_add(extra_words: tuple[str, ...]) -> list[tuple[str, int | None]]:
+    """The domain words with their frequencies, then the extra words (frequency left to jieba)."""
+    return [*load_domain_words(), *((word, None) for word in extra_words)]
+
+
 def _build_jieba(extra_words: tuple[str, ...]) -> jieba.Tokenizer:
     with _ENGINES_LOCK:
         engine = _JIEBA_ENGINES.get(extra_words)
         if engine is None:
             engine = jieba.Tokenizer()
             engine.initialize()
-            for word, freq in [*load_domain_words(), *((w, None) for w in extra_words)]:
+            for word, freq in _words_to_add(extra_words):
                 engine.add_word(word, freq)
             _JIEBA_ENGINES[extra_words] = engine
     return engine
@@ -69,7 +75,9 @@ def preload_jieba() -> None:
     _build_jieba(())
 
 
+@functools.cache
 def rjieba_available() -> bool:
+    """Whether the rjieba package imports (asked once: Tokenizer.cut checks it for every text)."""
     try:
         import rjieba  # noqa: F401
     except ImportError:
@@ -100,9 +108,6 @@ class Tokenizer:
     def uses_rjieba(self) -> bool:
         return self.backend == "rjieba" or (self.backend == "auto" and rjieba_available())
 
-    def _words_to_add(self) -> list[tuple[str, int | None]]:
-        return [*load_domain_words(), *((word, None) for word in self.extra_words)]
-
     def _jieba_engine(self) -> jieba.Tokenizer:
         if self._jieba is None:
             self._jieba = _build_jieba(self.extra_words)
@@ -115,7 +120,7 @@ class Tokenizer:
                     import rjieba
 
                     engine = rjieba.Jieba()
-                    for word, freq in self._words_to_add():
+                    for word, freq in _words_to_add(self.extra_words):
                         engine.add_word(word, freq, None)
                     self._rjieba = engine
         return self._rjieba
