@@ -115,6 +115,9 @@ MODEL_OPTION = click.option(
 )
 
 
+ROOT_OPTION = click.option("--root", type=click.Path(path_type=Path), help="Model root (default: the configured root).")
+
+
 @cli.command()
 @click.option(
     "--corpus",
@@ -472,7 +475,7 @@ def models():
 
 
 @models.command("list")
-@click.option("--root", type=click.Path(path_type=Path), help="Model root (default: the configured root).")
+@ROOT_OPTION
 def models_list(root):
     """List versions, oldest first, with date, corpus size, gate macro-F1; * marks current.
 
@@ -507,7 +510,7 @@ def models_list(root):
 
 @models.command("use")
 @click.argument("version")
-@click.option("--root", type=click.Path(path_type=Path), help="Model root (default: the configured root).")
+@ROOT_OPTION
 def models_use(version, root):
     """Make VERSION current (a rollback or roll-forward); reload the service to serve it.
 
@@ -528,7 +531,7 @@ def models_use(version, root):
 
 @models.command("prune")
 @click.option("--keep", type=click.IntRange(min=1), required=True, help="How many of the newest versions to keep.")
-@click.option("--root", type=click.Path(path_type=Path), help="Model root (default: the configured root).")
+@ROOT_OPTION
 def models_prune(keep, root):
     """Delete all but the newest KEEP versions; the current version is always kept.
 
@@ -604,11 +607,11 @@ def serve(host, port, workers, keepalive, model):
     except (CorpusError, TrainingError, ArtifactError, OSError) as exc:
         raise _fail(exc) from None
     logging.getLogger().setLevel(logging.INFO)
-    logging.getLogger("newstag.access").propagate = False
-    access = logging.StreamHandler(sys.stderr)
-    access.setFormatter(logging.Formatter("%(message)s"))
-    logging.getLogger("newstag.access").addHandler(access)
-    logging.getLogger("newstag.access").setLevel(logging.INFO)
+    access_log = logging.getLogger("newstag.access")  # one bare JSON line a request, nothing around it
+    access_log.propagate = False
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    access_log.addHandler(handler)
     from model.tokenizer import preload_jieba
 
     # Workers fork from this process: jieba's dictionary, built once here, is theirs for free

@@ -47,10 +47,11 @@ def _text(max_chars: int) -> dict:
 
 def build_document(config) -> dict:
     """The OpenAPI document for the given app configuration."""
-    n_topics = len(load_taxonomy())
+    topic_ids = list(load_taxonomy().ids)
+    n_topics = len(topic_ids)
     text = _text(config["MAX_TEXT_CHARS"])
     batch = {"minItems": 1, "maxItems": config["MAX_BATCH"]}
-    topic_id = {"type": "string", "enum": list(load_taxonomy().ids)}
+    topic_id = {"type": "string", "enum": topic_ids}
     schemas = {
         "Error": {
             "type": "object",

@@ -190,8 +190,9 @@ def training_sets(
     kept = [r for r in extra if normalize(r.text) not in gate_texts]
     if len(kept) < len(extra):
         logger.warning("left out %d extra record(s) whose text is in the gate split", len(extra) - len(kept))
-    usable = [r for r in feedback if normalize(r.text) not in gate_texts]
-    corrected = {normalize(r.text) for r in usable}
+    corrected_texts = [normalize(r.text) for r in feedback]
+    usable = [r for r, text in zip(feedback, corrected_texts, strict=True) if text not in gate_texts]
+    corrected = set(corrected_texts) - gate_texts
     base = (bundled_train if use_bundled else []) + kept
     remaining = [r for r in base if normalize(r.text) not in corrected]
     return TrainingSet(
