@@ -25,6 +25,7 @@ from pathlib import Path
 import joblib
 import platformdirs
 
+from model.errors import NewstagError
 from model.pipeline import TopicModel
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ PINNED_LIBRARIES = ("scikit-learn", "jieba")
 _VERSION_ID = re.compile(r"^[0-9]{8}T[0-9]{9}Z-[0-9a-f]{6}$")
 
 
-class ArtifactError(Exception):
+class ArtifactError(NewstagError):
     """An artifact is missing, damaged or was built for other library versions."""
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from model.errors import NewstagError
 from model.taxonomy import Taxonomy
 
 MAX_TEXT_CHARS = 20_000
@@ -16,7 +17,7 @@ KINDS = ("paragraph", "item")
 FIELDS = ("id", "text", "topic", "also", "kind", "hard")
 
 
-class CorpusError(Exception):
+class CorpusError(NewstagError):
     """A corpus file is unreadable or a record in it is invalid; names the file and line."""
 
     def __init__(self, path: str | Path, line: int | None, reason: str):

@@ -33,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from model.errors import NewstagError
 from model.normalize import normalize
 from training.corpus import Record
 
@@ -66,7 +67,7 @@ corrections = Table(
 )
 
 
-class FeedbackError(Exception):
+class FeedbackError(NewstagError):
     """The store cannot be opened or written; the message says which and why."""
 
 

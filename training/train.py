@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
 from model.artifact import current_version, load_model, read_metadata, save_version
+from model.errors import NewstagError
 from model.normalize import normalize
 from model.pipeline import NONE_LABEL, PipelineSettings, TopicModel, build_pipeline, decide
 from model.taxonomy import Taxonomy
@@ -29,7 +30,7 @@ THRESHOLD_GRID = np.round(np.arange(0.10, 0.81, 0.02), 2)
 THRESHOLD_BOUNDS = (0.15, 0.6)
 
 
-class TrainingError(Exception):
+class TrainingError(NewstagError):
     """The corpus cannot train a model (too few records for a topic, for instance)."""
 
 
@@ -154,7 +155,7 @@ def train_model(
     return model, metadata
 
 
-class GateRefused(Exception):
+class GateRefused(NewstagError):
     """The new model scored worse than the current one on the gate split; it was saved, not made current."""
 
     def __init__(self, verdict: GateVerdict, version_dir: Path):
