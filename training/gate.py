@@ -4,24 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from model.artifact import LoadedModel
-from model.pipeline import TopicModel
-from model.taxonomy import Taxonomy
-from training.corpus import Record, corpus_sha256, load_bundled
-from training.metrics import score
-from training.split import split_gate
+from training.corpus import Record, corpus_sha256
 
-DEFAULT_MACRO_MARGIN = 0.02
-DEFAULT_TOPIC_MARGIN = 0.05
+if TYPE_CHECKING:  # light at import: the settings read GateMargins' defaults
+    from model.artifact import LoadedModel
+    from model.pipeline import TopicModel
+    from model.taxonomy import Taxonomy
 
 
 @dataclass(frozen=True)
 class GateMargins:
     """How far below the current model a new one may fall: macro-F1, and F1 of any one topic."""
 
-    macro: float = DEFAULT_MACRO_MARGIN
-    topic: float = DEFAULT_TOPIC_MARGIN
+    macro: float = 0.02
+    topic: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -75,6 +73,8 @@ def judge(old: dict, new: dict, margins: GateMargins = GateMargins()) -> GateVer
 def gate_metrics(metadata: dict, model: Callable[[], TopicModel], gate: list[Record], taxonomy: Taxonomy) -> dict:
     """A model's score on the gate records: the one its metadata records when the split is the
     same, else scored now (``model`` is called only then)."""
+    from training.metrics import score
+
     recorded = metadata.get("metrics", {}).get("gate")
     if recorded and metadata.get("corpus", {}).get("gate_sha256") == corpus_sha256(gate):
         return recorded
@@ -83,6 +83,9 @@ def gate_metrics(metadata: dict, model: Callable[[], TopicModel], gate: list[Rec
 
 def check_candidate(current: LoadedModel, candidate: LoadedModel, margins: GateMargins = GateMargins()) -> GateVerdict:
     """Judge a candidate against the model now serving, on the bundled gate split."""
+    from training.corpus import load_bundled
+    from training.split import split_gate
+
     taxonomy = candidate.model.taxonomy
     gate = split_gate(load_bundled(taxonomy))[1]
     old = gate_metrics(current.metadata, lambda: current.model, gate, taxonomy)

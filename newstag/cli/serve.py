@@ -1,0 +1,54 @@
+"""``newstag serve``: the HTTP service on gunicorn with gevent workers."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from newstag.cli.options import ensure_trained, model_option, settings
+
+
+@click.command()
+@click.option("--host", help="Address to listen on (NEWSTAG_HOST, 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (NEWSTAG_PORT, 8000).")
+@click.option("--workers", type=int, help="Worker processes; each loads the model once (NEWSTAG_WORKERS, 2).")
+@click.option(
+    "--keepalive",
+    type=int,
+    help="Seconds a connection may wait for its next request; 0 closes it after each answer (NEWSTAG_KEEPALIVE, 0).",
+)
+@model_option
+def serve(host, port, workers, keepalive, model):
+    """Run the HTTP service (gunicorn with gevent workers) until stopped.
+
+    Serves the JSON API, /openapi.json and the editor page. Settings come from NEWSTAG_*
+    variables (NEWSTAG_MODEL_ROOT, NEWSTAG_ADMIN_TOKEN, NEWSTAG_CORS_ORIGINS, limits), then
+    these flags. Without --model it serves the root's current model, training the bundled
+    one first if the root has none.
+
+    \b
+    Example:
+      NEWSTAG_ADMIN_TOKEN=s3cret newstag serve --port 8000 --workers 2
+    """
+    from model.artifact import resolve_model_dir, verify
+    from model.tokenizer import preload_jieba
+    from service.server import run_server
+
+    config = settings(host=host, port=port, workers=workers, keepalive=keepalive)
+    if model is not None:
+        version_dir = resolve_model_dir(Path(model))
+        config = config.replace(model=version_dir)
+    else:
+        ensure_trained(config.root)
+        version_dir = resolve_model_dir(config.root)
+    verify(version_dir)
+    logging.getLogger().setLevel(logging.INFO)
+    # Workers fork from this process: jieba's dictionary, built once here, is theirs for free
+    # (it serves the rare texts the faster rjieba must not cut).
+    preload_jieba()
+    click.echo(f"newstag: serving {version_dir.name} on http://{config.host}:{config.port}", err=True)
+    sys.stderr.flush()
+    run_server(config)

@@ -1,0 +1,105 @@
+"""``newstag train``: a new model version from the bundled corpus, extra corpora and corrections."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from newstag.cli.options import TrainingSteps, database_option, settings
+
+
+def corrections(database: str | None, since=None) -> list:
+    """Editors' corrections as corpus records, the latest per text."""
+    from training.feedback import FeedbackStore
+
+    store = FeedbackStore(database or settings().database)
+    try:
+        return store.latest_records(since)
+    finally:
+        store.close()
+
+
+@click.command()
+@click.option(
+    "--corpus",
+    "corpora",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Extra JSONL or CSV corpus (fields id, text, topic[, also, kind, hard]). Repeatable.",
+)
+@click.option("--no-bundled", is_flag=True, help="Train on the --corpus files only.")
+@click.option("--out", type=click.Path(path_type=Path), help="Model root to write to (default: the configured root).")
+@click.option("--folds", type=click.IntRange(2, 20), default=5, show_default=True, help="Cross-validation folds.")
+@click.option("--with-feedback", is_flag=True, help="Add editors' corrections from the feedback store.")
+@database_option
+@click.option("--force", is_flag=True, help="Make the new version current even if the gate refuses it.")
+@click.option(
+    "--gate-margin",
+    type=float,
+    help="How far macro-F1 on the gate split may fall below the current model's (NEWSTAG_GATE_MARGIN, 0.02).",
+)
+@click.option(
+    "--gate-topic-margin",
+    type=float,
+    help="How far any one topic's F1 on the gate split may fall (NEWSTAG_GATE_TOPIC_MARGIN, 0.05).",
+)
+def train(corpora, no_bundled, out, folds, with_feedback, database, force, gate_margin, gate_topic_margin):
+    """Train a model version and make it current.
+
+    Trains on the bundled corpus (less its gate split) plus any --corpus files and, with
+    --with-feedback, editors' corrections (a correction replaces any record with the same
+    text; the latest correction of a text wins). Prints cross-validated and gate metrics per
+    topic and writes a new version under the model root. The version becomes current only if
+    it passes the gate: macro-F1 on the gate split no more than --gate-margin below the
+    current model's, no topic's F1 more than --gate-topic-margin below (--force overrides).
+    A failed run leaves the root as it was.
+
+    \b
+    Example:
+      newstag train --corpus our_labels.jsonl --folds 3 --out models
+    """
+    from model.taxonomy import load_taxonomy
+    from training.corpus import load_corpus
+    from training.metrics import format_report
+    from training.train import TrainingOptions, train_version
+
+    if no_bundled and not corpora:
+        raise click.UsageError("--no-bundled needs at least one --corpus file")
+    config = settings(gate_margin=gate_margin, gate_topic_margin=gate_topic_margin, database_url=database)
+    root = out or config.root
+    taxonomy = load_taxonomy()
+    extra = load_corpus(list(corpora), taxonomy)
+    feedback = corrections(config.database) if with_feedback else []
+    steps = TrainingSteps(total=folds + 2)
+    try:
+        version_dir, meta = train_version(
+            root,
+            taxonomy,
+            extra,
+            use_bundled=not no_bundled,
+            options=TrainingOptions(folds=folds),
+            on_step=steps,
+            feedback=feedback,
+            margins=config.margins,
+            force=force,
+        )
+    finally:
+        steps.close()
+    corpus = meta["corpus"]
+    click.echo(f"Trained {corpus['records']} records in {meta['training_seconds']} s.")
+    if with_feedback:
+        click.echo(
+            f"Editors' corrections used: {corpus['feedback_used']} (replacing {corpus['feedback_replaced']} "
+            f"records; {corpus['feedback_skipped_gate']} left out because their text is in the gate split)."
+        )
+    click.echo(format_report(meta["metrics"]["cv"], f"{folds}-fold cross-validation"))
+    if meta["metrics"]["gate"]:
+        click.echo(format_report(meta["metrics"]["gate"], "gate split"))
+    if "gate_check" in meta:
+        check = meta["gate_check"]
+        verdict = "forced past the gate" if check["forced"] else "gate passed"
+        click.echo(
+            f"{verdict}: macro-F1 {check['macro_f1_old']:.3f} ({check['against']}) -> {check['macro_f1_new']:.3f}"
+        )
+    click.echo(f"Saved {version_dir} (now current).")
