@@ -6,29 +6,34 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from service import api, errors, extract, feedback, openapi, page, requestlog
-from service.config import resolve
+from newstag.settings import Settings, load_settings
+from service import accesslog, api, cors, errors, extract, feedback, headers, openapi, page
 from service.serving import ServingModel
 
 __all__ = ["create_app"]
 
 
-def create_app(config: Mapping | None = None) -> Flask:
-    """Build the app: settings (defaults < given mapping), the model, blueprints, handlers.
+def create_app(config: Settings | Mapping | None = None) -> Flask:
+    """Build the app: settings, the model, blueprints, handlers.
 
-    The caller merges environment and flags into ``config``; nothing here reads the
-    environment. Loading the model happens here, so a worker is warm before it takes traffic.
+    ``config`` is a :class:`~newstag.settings.Settings` (the command line builds one) or a
+    mapping of settings laid over the ``NEWSTAG_*`` environment (what tests pass). Loading the
+    model happens here, so a worker is warm before it takes traffic.
     """
+    settings = config if isinstance(config, Settings) else load_settings(config)
     app = Flask(__name__)
-    app.config.update(resolve(config))
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.extensions["newstag_settings"] = settings
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     errors.init_app(app)
-    requestlog.init_app(app)
-    ServingModel().init_app(app)
+    cors.init_app(app)
+    headers.init_app(app)
+    accesslog.init_app(app)
+    ServingModel().init_app(app, settings)
     app.register_blueprint(api.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(extract.bp)
     app.register_blueprint(page.bp)
-    feedback.init_app(app)
+    feedback.init_app(app, settings)
     return app

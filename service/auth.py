@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import hmac
 
-from flask import current_app, request
+from flask import request
 
+from service.context import app_settings
 from service.errors import APIError
 
 _NOT_FOUND = "The requested URL was not found on the server."
@@ -22,7 +23,7 @@ def bearer_token() -> str:
 
 def require_admin() -> None:
     """404 while no admin token is configured (the endpoint stays hidden), 401 for a wrong one."""
-    token = current_app.config.get("ADMIN_TOKEN")
+    token = app_settings().admin_token
     if not token:
         raise APIError(404, "not_found", _NOT_FOUND)
     if not hmac.compare_digest(bearer_token().encode(), token.encode()):
@@ -31,7 +32,7 @@ def require_admin() -> None:
 
 def require_editor() -> str:
     """The name of the editor whose token came; 404 while no editors are configured, 401 otherwise."""
-    tokens: dict[str, str] = current_app.config["EDITOR_TOKENS"]
+    tokens: dict[str, str] = app_settings().editor_tokens
     if not tokens:
         raise APIError(404, "not_found", _NOT_FOUND)
     given = bearer_token().encode()

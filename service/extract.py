@@ -7,8 +7,9 @@ import zipfile
 from pathlib import PurePath
 
 from docx import Document
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
+from service.context import app_settings
 from service.errors import APIError
 
 bp = Blueprint("extract", __name__)
@@ -54,7 +55,8 @@ def txt_text(data: bytes) -> str:
 
 @bp.post("/v1/extract")
 def extract():
-    request.max_content_length = current_app.config["MAX_UPLOAD_BYTES"]
+    limits = app_settings()
+    request.max_content_length = limits.max_upload_bytes
     if request.mimetype != "multipart/form-data":
         raise APIError(415, "unsupported_media_type", "upload the file as multipart/form-data in the field 'file'")
     upload = request.files.get("file")
@@ -67,10 +69,10 @@ def extract():
     text = docx_text(data) if suffix == ".docx" else txt_text(data)
     if not text.strip():
         raise APIError(422, "empty_text", "the file holds no text")
-    if len(text) > current_app.config["MAX_PAGE_CHARS"]:
+    if len(text) > limits.max_page_chars:
         raise APIError(
             413,
             "text_too_long",
-            f"the file holds {len(text)} characters; the limit is {current_app.config['MAX_PAGE_CHARS']}",
+            f"the file holds {len(text)} characters; the limit is {limits.max_page_chars}",
         )
     return jsonify(text=text, filename=upload.filename, characters=len(text))

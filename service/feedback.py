@@ -6,27 +6,27 @@ import logging
 from datetime import UTC, datetime
 
 from flask import Blueprint, Flask, current_app, jsonify, request
+from pydantic import ValidationError
 
-from model.taxonomy import load_taxonomy
+from newstag.settings import Settings
+from service.accesslog import note_texts
 from service.auth import require_admin, require_editor
+from service.context import app_settings, contract
 from service.errors import APIError
-from service.validation import check_text, read_json_object, reject_unknown
+from service.validation import parse, read_json_object
 from training.feedback import Correction, FeedbackError, FeedbackStore
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("feedback", __name__)
 
-FIELDS = ("text", "topic", "kind", "predicted", "model_version", "item_id", "note")
-MAX_LIST = 1000
 
-
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, settings: Settings) -> None:
     """Open the store when editors are configured; feedback is 404 otherwise."""
     app.extensions["newstag_feedback"] = None
-    if app.config["EDITOR_TOKENS"]:
+    if settings.editor_tokens:
         try:
-            app.extensions["newstag_feedback"] = FeedbackStore(app.config["DATABASE_URL"])
+            app.extensions["newstag_feedback"] = FeedbackStore(settings.database)
         except FeedbackError:
             logger.exception("feedback store unavailable; will retry on the next correction")
     app.register_blueprint(bp)
@@ -36,55 +36,23 @@ def _store() -> FeedbackStore:
     store = current_app.extensions.get("newstag_feedback")
     if store is None:
         try:
-            store = current_app.extensions["newstag_feedback"] = FeedbackStore(current_app.config["DATABASE_URL"])
+            store = current_app.extensions["newstag_feedback"] = FeedbackStore(app_settings().database)
         except FeedbackError as exc:
             raise APIError(503, "feedback_unavailable", str(exc)) from None
     return store
 
 
-def _optional_string(data: dict, key: str, limit: int) -> str | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    return check_text(value, f"'{key}'", limit)
-
-
 @bp.post("/v1/feedback")
 def add_correction():
     editor = require_editor()
-    data = read_json_object()
-    reject_unknown(data, FIELDS)
-    taxonomy = load_taxonomy()
-    for key in ("text", "topic"):
-        if key not in data:
-            raise APIError(422, "missing_field", f"give '{key}'")
-    text = check_text(data["text"], "'text'", current_app.config["MAX_TEXT_CHARS"])
-    topic = data["topic"]
-    if not isinstance(topic, str):
-        raise APIError(400, "invalid_type", "'topic' must be a topic id string")
-    if topic not in taxonomy:
-        raise APIError(422, "unknown_topic", f"unknown topic {topic!r}; known: {', '.join(taxonomy.ids)}")
-    kind = data.get("kind", "item")
-    if kind not in ("item", "paragraph"):
-        raise APIError(422, "invalid_kind", "'kind' must be 'item' or 'paragraph'")
-    predicted = data.get("predicted")
-    if predicted is not None and predicted not in taxonomy:
-        raise APIError(422, "unknown_topic", f"unknown predicted topic {predicted!r}")
-    correction = Correction(
-        text=text,
-        topic=topic,
-        editor=editor,
-        kind=kind,
-        predicted=predicted,
-        model_version=_optional_string(data, "model_version", 64),
-        item_id=_optional_string(data, "item_id", 200),
-        note=_optional_string(data, "note", 2000),
-    )
+    body = parse(contract().requests["FeedbackRequest"], read_json_object())
+    note_texts([body.text])
+    correction = Correction(editor=editor, **body.model_dump())
     try:
         stored = _store().add(correction)
     except FeedbackError as exc:
         raise APIError(503, "feedback_unavailable", str(exc)) from None
-    response = jsonify(id=stored.id, created_at=stored.created_at.isoformat(), editor=editor, topic=topic)
+    response = jsonify(id=stored.id, created_at=stored.created_at.isoformat(), editor=editor, topic=body.topic)
     response.status_code = 201
     return response
 
@@ -102,16 +70,18 @@ def parse_moment(value: str) -> datetime:
 
 @bp.get("/v1/feedback")
 def list_corrections():
-    if not current_app.config["EDITOR_TOKENS"]:
+    if not app_settings().editor_tokens:
         raise APIError(404, "not_found", "The requested URL was not found on the server.")
     require_admin()
-    since = request.args.get("since")
-    moment = parse_moment(since) if since is not None else None
-    limit_arg = request.args.get("limit", "100")
-    if not limit_arg.isdigit() or not 1 <= int(limit_arg) <= MAX_LIST:
-        raise APIError(400, "invalid_limit", f"'limit' must be an integer from 1 to {MAX_LIST}")
     try:
-        found = _store().list(moment, int(limit_arg))
+        query = contract().requests["FeedbackQuery"].model_validate(request.args.to_dict())
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        field = error["loc"][0]
+        raise APIError(400, f"invalid_{field}", f"'{field}': {error['msg']}") from None
+    moment = parse_moment(query.since) if query.since is not None else None
+    try:
+        found = _store().list(moment, query.limit)
     except FeedbackError as exc:
         raise APIError(503, "feedback_unavailable", str(exc)) from None
     return jsonify(corrections=[c.to_dict() for c in found])

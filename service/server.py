@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
-from collections.abc import Mapping
 
 from gunicorn.app.base import BaseApplication
 
-from service import create_app
+from newstag.settings import Settings
+from service import accesslog, create_app
 
 logger = logging.getLogger(__name__)
 
@@ -21,8 +21,8 @@ logger = logging.getLogger(__name__)
 class NewstagServer(BaseApplication):
     """gunicorn application that builds the Flask app in each worker."""
 
-    def __init__(self, app_config: Mapping, options: Mapping):
-        self.app_config = dict(app_config)
+    def __init__(self, settings: Settings, options: dict):
+        self.settings = settings
         self.options = dict(options)
         super().__init__()
 
@@ -31,19 +31,20 @@ class NewstagServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        return create_app(self.app_config)
+        return create_app(self.settings)
 
 
 def bind_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def serve(app_config: Mapping, host: str, port: int, workers: int, timeout: int = 60, keepalive: int = 0) -> None:
+def run_server(settings: Settings, timeout: int = 60) -> None:
     """Run the server until it is stopped (SIGTERM or SIGINT: graceful shutdown)."""
+    accesslog.configure()
     control_dir = tempfile.mkdtemp(prefix="newstag-serve-")
     options = {
-        "bind": bind_address(host, port),
-        "workers": workers,
+        "bind": bind_address(settings.host, settings.port),
+        "workers": settings.workers,
         "worker_class": "gevent",
         "worker_connections": 1000,
         "timeout": timeout,
@@ -52,8 +53,8 @@ def serve(app_config: Mapping, host: str, port: int, workers: int, timeout: int 
         # with keep-alive a few busy clients pile onto one worker while the other idles (p99 of
         # 400 ms at 16 connections here); closing after each answer lets both workers share the
         # load (p99 17 ms). Raise it behind a proxy that pools connections.
-        "keepalive": keepalive,
-        "accesslog": None,  # service.requestlog writes one JSON line a request instead
+        "keepalive": settings.keepalive,
+        "accesslog": None,  # service.accesslog writes one JSON line a request instead
         "errorlog": "-",
         "loglevel": "info",
         "preload_app": False,
@@ -62,6 +63,6 @@ def serve(app_config: Mapping, host: str, port: int, workers: int, timeout: int 
         "limit_request_fields": 100,
     }
     try:
-        NewstagServer({**app_config, "CONTROL_DIR": control_dir}, options).run()
+        NewstagServer(settings.replace(control_dir=control_dir), options).run()
     finally:
         shutil.rmtree(control_dir, ignore_errors=True)

@@ -18,6 +18,7 @@ from pathlib import Path
 from flask import Flask, current_app
 
 from model.artifact import LoadedModel, load_model, resolve_model_dir
+from newstag.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -40,16 +41,15 @@ class ServingModel:
 
     # -- setup -----------------------------------------------------------------------------
 
-    def init_app(self, app: Flask) -> None:
+    def init_app(self, app: Flask, settings: Settings) -> None:
         """Load and warm the configured model (raising if it fails) and start following reloads."""
         app.extensions["newstag_model"] = self
-        self.root = Path(app.config["MODEL_ROOT"])
-        control_dir = app.config["CONTROL_DIR"]
-        self.control = Path(control_dir) / CONTROL_FILE if control_dir else None
-        self.poll_seconds = float(app.config["RELOAD_POLL_SECONDS"])
-        if not app.config["LOAD_MODEL"]:
+        self.root = settings.root
+        self.control = Path(settings.control_dir) / CONTROL_FILE if settings.control_dir else None
+        self.poll_seconds = settings.reload_poll_seconds
+        if not settings.load_model:
             return
-        target = self._control_target() or app.config["MODEL"] or self.root
+        target = self._control_target() or settings.model or self.root
         self._install(self._load(Path(target)))
         if self.control is not None:
             threading.Thread(target=self._follow, name="newstag-reload", daemon=True).start()
@@ -72,6 +72,8 @@ class ServingModel:
         path = self.root if not value else Path(value)
         if not path.is_absolute():
             path = self.root / path
+        if "\x00" in str(path):
+            raise OutsideRoot(f"{value!r}: a path cannot hold a NUL character")
         real_root = os.path.realpath(self.root)
         real = os.path.realpath(path)
         if real != real_root and not real.startswith(real_root + os.sep):

@@ -6,7 +6,7 @@ import logging
 import pytest
 
 from model.artifact import current_version, save_version
-from service import create_app
+from service import accesslog, create_app
 from tests.conftest import ADMIN_TOKEN
 
 FIRE = "近日，嘉兴市秀洲区消防救援大队开展高层建筑灭火救援演练。"
@@ -44,7 +44,7 @@ def test_without_a_model_the_service_is_alive_but_not_ready(model_root):
 def test_topics_lists_the_taxonomy(client):
     topics = client.get("/v1/topics").get_json()["topics"]
     assert [t["id"] for t in topics][:3] == ["policing", "traffic", "fire"]
-    assert all(set(t) == {"id", "name", "description"} for t in topics)
+    assert all({"id", "name", "description", "iptc"} == set(t) for t in topics)
 
 
 def test_model_metadata(client, loaded):
@@ -121,7 +121,7 @@ def test_empty_text_names_the_offending_item(client):
 
 
 def test_batch_and_body_limits_are_configurable(model_root):
-    client = create_app({"MODEL_ROOT": str(model_root), "MAX_BATCH": 3, "MAX_CONTENT_LENGTH": 1000}).test_client()
+    client = create_app({"MODEL_ROOT": str(model_root), "MAX_BATCH": 3, "MAX_BODY_BYTES": 1000}).test_client()
     response = post(client, "/v1/classify", {"texts": [FIRE] * 4})
     assert response.status_code == 413 and error_of(response)[0] == "batch_too_large"
     response = post(client, "/v1/classify", {"text": "长" * 600})
@@ -145,7 +145,7 @@ def test_request_ids_are_echoed_or_made(client):
 def test_every_request_writes_one_json_access_line_without_the_text(client, caplog):
     with caplog.at_level(logging.INFO, logger="newstag.access"):
         post(client, "/v1/classify", {"text": FIRE}, headers={"X-Request-ID": "req-1"})
-    [line] = [r.getMessage() for r in caplog.records if r.name == "newstag.access"]
+    [line] = [accesslog.formatter().format(r) for r in caplog.records if r.name == "newstag.access"]
     entry = json.loads(line)
     assert entry["method"] == "POST" and entry["path"] == "/v1/classify" and entry["status"] == 200
     assert entry["request_id"] == "req-1" and entry["duration_ms"] >= 0

@@ -89,7 +89,8 @@ def test_documented_limits_follow_the_configuration(model_root):
 
     client = create_app({"MODEL_ROOT": str(model_root), "MAX_BATCH": 7, "LOAD_MODEL": False}).test_client()
     schemas = client.get("/openapi.json").get_json()["components"]["schemas"]
-    assert schemas["ClassifyRequest"]["properties"]["texts"]["maxItems"] == 7
+    assert schemas["ClassifyTexts"]["properties"]["texts"]["maxItems"] == 7
+    assert schemas["ClassifyItems"]["properties"]["items"]["maxItems"] == 7
 
 
 def test_feedback_and_extract_responses_match_the_document(model_root, tmp_path, document):

@@ -5,8 +5,8 @@ import logging
 
 import pytest
 
+from service import accesslog, create_app
 from service import auth as auth_module
-from service import create_app
 from tests.conftest import ADMIN_TOKEN
 
 TEXT = "近日，某县公安局派出所民警在夜间巡逻中抓获两名盗窃嫌疑人。"
@@ -47,7 +47,7 @@ def test_access_log_shows_texts_only_when_configured(model_root, caplog, log_tex
     client = create_app({"MODEL_ROOT": str(model_root), "LOG_TEXTS": log_texts}).test_client()
     with caplog.at_level(logging.INFO, logger="newstag.access"):
         client.post("/v1/classify", json={"texts": [TEXT, "第二段正文。"]})
-    [line] = [r.getMessage() for r in caplog.records if r.name == "newstag.access"]
+    [line] = [accesslog.formatter().format(r) for r in caplog.records if r.name == "newstag.access"]
     entry = json.loads(line)
     if log_texts:
         assert entry["texts"] == [TEXT, "第二段正文。"]

@@ -1,0 +1,292 @@
+"""The API's bodies as pydantic models: they validate requests and generate /openapi.json's components.
+
+Limits come from the settings and topic ids from the serving model's taxonomy, so the models are
+built per app by :func:`build_contract` (and cached): the schema a client reads is the rule the
+service applies. Request models are closed (unknown fields are refused). Responses are built as
+plain dicts by the model layer; the response models describe them, and the tests check real
+answers against them.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+)
+from pydantic_core import PydanticCustomError
+
+MAX_FEEDBACK_LIST = 1000
+# A date, or a date-time with optional seconds, fraction and offset (what `since` parses).
+SINCE_PATTERN = r"^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})?)?$"
+
+
+class Closed(BaseModel):
+    """A request body: unknown fields are an error."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Open(BaseModel):
+    """A response body."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+# Whitespace as JSON Schema's regular expressions (ECMA-262) know it, so that the "pattern" a
+# client validates against and the check here agree on every character.
+_BLANK = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+NOT_BLANK = f"[^{_BLANK}]"
+_NOT_BLANK = re.compile(NOT_BLANK)
+
+
+def _not_blank(value: str) -> str:
+    if not _NOT_BLANK.search(value):
+        raise PydanticCustomError("empty_text", "is empty or only whitespace")
+    return value
+
+
+def text_type(max_chars: int) -> Any:
+    """A non-blank string of at most ``max_chars`` characters (strict strings refuse lone surrogates)."""
+    return Annotated[
+        StrictStr,
+        StringConstraints(max_length=max_chars),
+        AfterValidator(_not_blank),
+        Field(json_schema_extra={"minLength": 1, "pattern": NOT_BLANK}),
+    ]
+
+
+def _integral(value: Any) -> Any:
+    """JSON has one number type: 3.0 is the integer 3."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def one_of(values: tuple[str, ...], error: str, what: str) -> Any:
+    """A string that must be one of ``values``; anything else is the custom error ``error``."""
+
+    def check(value: str) -> str:
+        if value not in values:
+            message = f"unknown {what} {value!r}; known: {', '.join(values)}"
+            raise PydanticCustomError(error, "{message}", {"message": message})
+        return value
+
+    return Annotated[StrictStr, AfterValidator(check), Field(json_schema_extra={"enum": list(values)})]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the contract depends on: the settings' limits and the serving taxonomy's topic ids."""
+
+    max_text_chars: int
+    max_batch: int
+    max_page_chars: int
+    topic_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Contract:
+    """The request and response models of one app."""
+
+    requests: dict[str, type[BaseModel]]
+    responses: dict[str, type[BaseModel]]
+    classify_inputs: dict[str, type[BaseModel]]  # input field -> request model
+
+
+@functools.cache
+def build_contract(limits: Limits) -> Contract:
+    """Every model of the API for these limits and topics."""
+    Text = text_type(limits.max_text_chars)
+    TopicId = Literal[limits.topic_ids]  # type: ignore[valid-type]
+    RequestTopic = one_of(limits.topic_ids, "unknown_topic", "topic")
+    TopK = Annotated[int, Strict(), Field(ge=1, le=len(limits.topic_ids)), BeforeValidator(_integral)]
+
+    def batch_of(kind: Any) -> Any:
+        return Annotated[list[kind], Field(min_length=1, max_length=limits.max_batch)]
+
+    class Options(Closed):
+        top_k: TopK | None = Field(None, description="list only the best N topics")
+        explain: StrictBool = Field(True, description="add the deciding terms")
+
+    class ClassifyText(Options):
+        """Tag one text."""
+
+        text: Text
+
+    class ClassifyTexts(Options):
+        """Tag a batch of texts; results come back in order."""
+
+        texts: batch_of(Text)
+
+    class ClassifyItem(Closed):
+        id: Annotated[StrictStr, StringConstraints(max_length=200), AfterValidator(_not_blank)] | StrictInt
+        text: Text
+
+    class ClassifyItems(Options):
+        """Tag a batch of texts with ids; results carry the ids."""
+
+        items: batch_of(ClassifyItem)
+
+    class TagPageRequest(Closed):
+        """A pasted page."""
+
+        text: text_type(limits.max_page_chars)
+        explain: StrictBool = True
+
+    class FeedbackRequest(Closed):
+        """An editor's correction of one text."""
+
+        text: Text
+        topic: RequestTopic
+        kind: one_of(("item", "paragraph"), "invalid_kind", "kind") = "item"
+        predicted: RequestTopic | None = None
+        model_version: text_type(64) | None = None
+        item_id: text_type(200) | None = None
+        note: text_type(2000) | None = None
+
+    class FeedbackQuery(BaseModel):  # query parameters: unknown ones are ignored
+        since: Annotated[StrictStr, Field(pattern=SINCE_PATTERN)] | None = Field(
+            None, description="RFC 3339 date-time; an ISO 8601 date such as 2026-11-01 is accepted too"
+        )
+        limit: Annotated[int, Field(ge=1, le=MAX_FEEDBACK_LIST)] = 100
+
+    class ReloadRequest(Closed):
+        """Which version to serve: a version directory or id inside the model root (default: its current)."""
+
+        model: StrictStr | None = None
+        force: StrictBool = False
+
+    # -- responses ---------------------------------------------------------------------------
+
+    class TopicScore(BaseModel):
+        topic: TopicId
+        name: str
+        score: Annotated[float, Field(ge=0, le=1)]
+
+    class Term(BaseModel):
+        term: str
+        weight: float
+        spans: list[tuple[Annotated[int, Field(ge=0)], Annotated[int, Field(ge=0)]]]
+
+    class Prediction(BaseModel):
+        id: StrictStr | StrictInt | None = Field(None, description="the item's id, when items were sent")
+        topic: TopicId
+        name: str
+        score: Annotated[float, Field(ge=0, le=1)]
+        labels: list[TopicId]
+        needs_review: bool
+        topics: Annotated[list[TopicScore], Field(min_length=1)]
+        explanation: list[Term] | None = None
+
+    class ParagraphPrediction(Prediction):
+        text: str
+
+    class PageItem(Prediction):
+        id: Annotated[str, Field(pattern=r"^item-[0-9]+$")]
+        section: str | None
+        headline: str | None
+        subtitle: str | None
+        byline: str | None
+        text: str
+        paragraphs: list[ParagraphPrediction]
+
+    class ClassifyResponse(BaseModel):
+        model_version: str
+        results: list[Prediction]
+
+    class TagPageResponse(BaseModel):
+        model_version: str
+        items: list[PageItem]
+
+    class Topic(BaseModel):
+        id: TopicId
+        name: str
+        description: str
+
+    class Topics(BaseModel):
+        topics: list[Topic]
+
+    class ModelInfo(Open):
+        model_version: str
+        created: str
+        corpus: dict
+        metrics: dict
+        libraries: dict
+
+    class Health(BaseModel):
+        status: Literal["ok"]
+
+    class Ready(BaseModel):
+        status: Literal["ready"]
+        model_version: str
+        worker: int = Field(description="the answering process")
+
+    class ExtractResponse(BaseModel):
+        text: str
+        filename: str
+        characters: Annotated[int, Field(ge=1)]
+
+    class FeedbackCreated(BaseModel):
+        id: int
+        created_at: str
+        editor: str
+        topic: TopicId
+
+    class StoredCorrection(BaseModel):
+        id: int
+        created_at: str
+        editor: str
+        text: str
+        topic: str
+        kind: str
+        predicted: str | None = None
+        model_version: str | None = None
+        item_id: str | None = None
+        note: str | None = None
+
+    class FeedbackList(BaseModel):
+        corrections: list[StoredCorrection]
+
+    class ReloadResponse(BaseModel):
+        model_version: str
+        previous_version: str | None
+
+    class ErrorDetail(Open):
+        code: str
+        message: str
+
+    class Error(BaseModel):
+        error: ErrorDetail
+
+    classify = {"text": ClassifyText, "texts": ClassifyTexts, "items": ClassifyItems}
+    requests = {
+        m.__name__: m for m in (*classify.values(), TagPageRequest, FeedbackRequest, FeedbackQuery, ReloadRequest)
+    }
+    responses = {
+        m.__name__: m
+        for m in (
+            ClassifyResponse,
+            TagPageResponse,
+            Topics,
+            ModelInfo,
+            Health,
+            Ready,
+            ExtractResponse,
+            FeedbackCreated,
+            FeedbackList,
+            ReloadResponse,
+            Error,
+        )
+    }
+    return Contract(requests, responses, classify)
