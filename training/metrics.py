@@ -13,30 +13,36 @@ def score(records: list[Record], predictions: list[Prediction], taxonomy: Taxono
     Topic metrics use the records that have a topic and the best predicted topic; records
     without a topic (near-domain text) only count towards ``out_of_domain_review_rate``.
     """
+    # Imported here: training.gate and the CLI import this module, and sklearn.metrics is slow to load.
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
     ids = list(taxonomy.ids)
-    index = {t: i for i, t in enumerate(ids)}
-    confusion = [[0] * len(ids) for _ in ids]
-    correct = accepted = reviewed = 0
+    truth: list[str] = []
+    guess: list[str] = []
+    accepted = reviewed = 0
     ood = ood_reviewed = 0
     for record, prediction in zip(records, predictions, strict=True):
         if record.topic is None:
             ood += 1
             ood_reviewed += prediction.needs_review
             continue
-        confusion[index[record.topic]][index[prediction.topic]] += 1
-        correct += prediction.topic == record.topic
+        truth.append(record.topic)
+        guess.append(prediction.topic)
         accepted += prediction.topic in record.accept
         reviewed += prediction.needs_review
-    n = sum(map(sum, confusion))
-    per_topic = {}
-    for i, topic in enumerate(ids):
-        tp = confusion[i][i]
-        predicted = sum(row[i] for row in confusion)
-        support = sum(confusion[i])
-        precision = tp / predicted if predicted else 0.0
-        recall = tp / support if support else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        per_topic[topic] = {"precision": precision, "recall": recall, "f1": f1, "support": support}
+    n = len(truth)
+    if n:
+        confusion = confusion_matrix(truth, guess, labels=ids).tolist()
+        columns = precision_recall_fscore_support(truth, guess, labels=ids, average=None, zero_division=0)
+    else:
+        # sklearn refuses empty input; with no topic records every figure is zero.
+        confusion = [[0] * len(ids) for _ in ids]
+        columns = ([0.0] * len(ids), [0.0] * len(ids), [0.0] * len(ids), [0] * len(ids))
+    per_topic = {
+        topic: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+        for topic, p, r, f, s in zip(ids, *columns, strict=True)
+    }
+    correct = sum(confusion[i][i] for i in range(len(ids)))
     present = [t for t in ids if per_topic[t]["support"]]
     return {
         "n": n,
