@@ -20,6 +20,15 @@ from scipy.special import expit
 _WHITE_SPACES = re.compile(r"\s\s+")
 
 
+def _gram_of(key: int) -> str:
+    """The character n-gram a packed key stands for (the inverse of :func:`_gram_key`)."""
+    chars = []
+    while key:
+        chars.append(chr((key & 0x1FFFFF) - 1))
+        key >>= 21
+    return "".join(reversed(chars))
+
+
 def _gram_key(gram: str) -> int:
     """A character n-gram (n <= 3) as one integer: each code point + 1 in 21 bits, first char highest.
 
@@ -67,9 +76,12 @@ class CompiledModel:
         self.intercept = np.asarray(estimator.intercept_, dtype=np.float64)
         positions = [list(self.classes).index(c) for c in estimator.classes_]
         self.positions = np.asarray(positions)
+        self.estimator_classes = [str(c) for c in estimator.classes_]
         self.a = np.array([c.a_ for c in calibrated.calibrators], dtype=np.float64)
         self.b = np.array([c.b_ for c in calibrated.calibrators], dtype=np.float64)
         self._columns: dict[tuple[str, ...], np.ndarray] = {}
+        self._word_names: list[str] | None = None
+        self._char_keys_by_column: np.ndarray | None = None
 
     def columns_for(self, labels: tuple[str, ...]) -> np.ndarray:
         """Probability columns of the given class labels, in their order (cached)."""
@@ -79,9 +91,29 @@ class CompiledModel:
             cached = self._columns[labels] = np.array([classes.index(label) for label in labels])
         return cached
 
-    def row(self, normalized: str) -> FeatureRow:
-        """The feature row of a normalised text."""
-        words = self.tokenizer.words(normalized)
+    def topic_weights(self, label: str) -> np.ndarray:
+        """The linear model's coefficients for one class, one per feature column."""
+        return self.coef_t[:, self.estimator_classes.index(label)]
+
+    def feature_name(self, column: int) -> str:
+        """A column's feature: a word, two words joined by a space, or a character n-gram."""
+        if column < self.n_words:
+            if self._word_names is None:
+                names = [""] * self.n_words
+                for word, index in self.word_index.items():
+                    names[index] = word
+                self._word_names = names
+            return self._word_names[column]
+        if self._char_keys_by_column is None:
+            keys = np.zeros(len(self.idf) - self.n_words, dtype=np.uint64)
+            keys[self.char_columns - self.n_words] = self.char_keys
+            self._char_keys_by_column = keys
+        return _gram_of(int(self._char_keys_by_column[column - self.n_words]))
+
+    def row(self, normalized: str, words: list[str] | None = None) -> FeatureRow:
+        """The feature row of a normalised text (``words``: its word tokens, when already cut)."""
+        if words is None:
+            words = self.tokenizer.words(normalized)
         # map/zip/join run in C; this is the per-text hot path.
         pairs = map(" ".join, zip(words, words[1:], strict=False))
         known = [c for c in map(self.word_index.get, [*words, *pairs]) if c is not None]

@@ -178,11 +178,11 @@ def normalize(text: str) -> str:
 
 def normalize_with_offsets(text: str) -> NormalizedText:
     """Normalise like :func:`normalize` and keep the map back to the original characters."""
-    pieces: list[str] = []
-    offsets: list[int] = []
-    for index, ch in enumerate(text):
-        piece = _CHARMAP[ord(ch)]
-        pieces.append(piece)
-        offsets.extend([index] * len(piece))
+    pieces = [_CHARMAP[code] for code in map(ord, text)]
+    lengths = list(map(len, pieces))
+    if lengths.count(1) == len(lengths):  # the usual case: every character maps to one
+        offsets = list(range(len(text)))
+    else:
+        offsets = [index for index, n in enumerate(lengths) for _ in range(n)]
     normalized, mapped = _apply_rules("".join(pieces), offsets)
     return NormalizedText(text, normalized, tuple(mapped or ()))

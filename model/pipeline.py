@@ -8,7 +8,6 @@ its threshold; it never appears in the output.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,9 +18,11 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
+from model.explain import analyse
+from model.explain import explain as explain_terms
 from model.fastpath import CompiledModel, FeatureRow
-from model.normalize import NormalizedText, normalize, normalize_with_offsets
-from model.prediction import Prediction, Term, TopicScore
+from model.normalize import normalize
+from model.prediction import Prediction, TopicScore
 from model.taxonomy import Taxonomy
 from model.tokenizer import Tokenizer
 
@@ -105,12 +106,10 @@ class TopicModel:
     thresholds: dict[str, float]
     review_margin: float = 0.1
     explain_terms: int = 8
-    _names: list[str] | None = field(default=None, repr=False, compare=False)
     _compiled: CompiledModel | None = field(default=None, repr=False, compare=False)
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        state["_names"] = None
         state["_compiled"] = None
         return state
 
@@ -126,10 +125,9 @@ class TopicModel:
         return self.pipeline.named_steps["features"].transformer_list[0][1].analyzer.tokenizer
 
     def warm(self) -> None:
-        """Load the tokenizer dictionaries, compile the fast path and feature names, classify once."""
+        """Load the tokenizer dictionaries, compile the fast path, classify and explain once."""
         self.tokenizer.warm()
-        self._feature_names()
-        self.predict(["预热"], explain=True)
+        self.predict(["近日，某派出所民警在巡逻中查获一辆被盗电动车。"], explain=True)
 
     # -- probabilities ---------------------------------------------------------------------
 
@@ -153,88 +151,29 @@ class TopicModel:
     # -- predictions -----------------------------------------------------------------------
 
     def predict(self, texts: list[str], explain: bool = True) -> list[Prediction]:
-        """Predict every text; ``explain`` adds the deciding terms with their spans."""
+        """Predict every text; ``explain`` adds the deciding terms with their spans.
+
+        With ``explain`` each text is normalised with offsets and cut once, and both the
+        features and the explanation come from that one pass.
+        """
         if not texts:
             return []
-        rows, proba = self._rows_and_probabilities(texts)
+        if not explain:
+            return [self._decide(probs) for probs in self.probabilities(texts)]
+        compiled = self.compiled
+        analyses = [analyse(text, self.tokenizer) for text in texts]
+        rows = [compiled.row(a.normalized.text, a.tokens) for a in analyses]
+        proba = compiled.probabilities(rows)[:, self._topic_columns()]
         results = []
-        for row, text, probs in zip(rows, texts, proba, strict=True):
+        for analysis, row, probs in zip(analyses, rows, proba, strict=True):
             prediction = self._decide(probs)
-            if explain:
-                terms = self._explain(text, row, prediction.topic)
-                prediction = Prediction(prediction.topics, prediction.labels, prediction.needs_review, terms)
-            results.append(prediction)
+            weights = compiled.topic_weights(prediction.topic)
+            terms = explain_terms(analysis, row, weights, compiled, self.explain_terms)
+            results.append(Prediction(prediction.topics, prediction.labels, prediction.needs_review, terms))
         return results
 
     def _decide(self, probs: np.ndarray) -> Prediction:
         return decide(probs, self.taxonomy, self.thresholds, self.review_margin)
-
-    # -- explanations ----------------------------------------------------------------------
-
-    def _feature_names(self) -> list[str]:
-        """The feature of every column of the feature matrix (word columns first)."""
-        if self._names is None:
-            names: list[str] = []
-            for _, vectorizer in self.pipeline.named_steps["features"].transformer_list:
-                names.extend(vectorizer.get_feature_names_out().tolist())
-            self._names = names
-        return self._names
-
-    def _coefficients(self) -> np.ndarray:
-        classify = self.pipeline.named_steps["classify"]
-        check_is_fitted(classify)
-        return classify.calibrated_classifiers_[0].estimator.coef_
-
-    def _explain(self, text: str, row: FeatureRow, topic: str) -> tuple[Term, ...]:
-        classes = list(self.pipeline.named_steps["classify"].classes_)
-        coef = self._coefficients()[classes.index(topic)]
-        names = self._feature_names()
-        n_words = self.compiled.n_words
-        weights: dict[str, float] = defaultdict(float)
-        kinds: dict[str, set] = defaultdict(set)
-        for index, value in zip(row.columns, row.values, strict=True):
-            contribution = float(value * coef[index])
-            if contribution <= 0:
-                continue
-            kind, feature = ("words" if index < n_words else "chars"), names[index]
-            display = feature.replace(" ", "") if kind == "words" else feature
-            # Character n-grams across punctuation or spaces mean nothing to an editor.
-            if kind != "words" and not all(ch.isalnum() for ch in display):
-                continue
-            weights[display] += contribution
-            kinds[display].add(feature if kind == "words" else None)
-        candidates = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[: 5 * self.explain_terms]
-        if not candidates:
-            return ()
-        normalized = normalize_with_offsets(text)
-        words = self.tokenizer.words_with_spans(normalized.text)
-        spans = {term: _spans(term, kinds[term], normalized, words) for term, _ in candidates}
-        # A character n-gram found only inside a longer candidate (察 inside 检察) adds its
-        # weight to that one; words stay terms of their own.
-        kept: dict[str, float] = {}
-        for term, weight in sorted(candidates, key=lambda kv: (-len(kv[0]), -kv[1], kv[0])):
-            foldable = kinds[term] == {None}
-            home = next((k for k in kept if foldable and _covered(spans[term], spans[k])), None)
-            if home is None:
-                kept[term] = weight
-            else:
-                kept[home] += weight
-        # Then a term found only inside a heavier one (司法局 inside 柯城区司法局) joins it, so an
-        # editor sees each stretch of text once.
-        merged: dict[str, float] = {}
-        for term, weight in sorted(kept.items(), key=lambda kv: (-kv[1], kv[0])):
-            home = next((k for k in merged if _covered(spans[term], spans[k])), None)
-            if home is None:
-                merged[term] = weight
-            else:
-                merged[home] += weight
-        best = sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))[: self.explain_terms]
-        return tuple(Term(term, weight, spans[term]) for term, weight in best)
-
-
-def _covered(inner: tuple[tuple[int, int], ...], outer: tuple[tuple[int, int], ...]) -> bool:
-    """Whether every span of ``inner`` lies inside some span of ``outer``."""
-    return bool(inner) and all(any(s >= a and e <= b for a, b in outer) for s, e in inner)
 
 
 def decide(probs: np.ndarray, taxonomy: Taxonomy, thresholds: dict[str, float], review_margin: float) -> Prediction:
@@ -247,33 +186,3 @@ def decide(probs: np.ndarray, taxonomy: Taxonomy, thresholds: dict[str, float], 
     labels = tuple(t.topic for t in topics if t.score >= thresholds[t.topic])
     close = len(topics) > 1 and topics[0].score - topics[1].score < review_margin
     return Prediction(topics, labels, needs_review=not labels or close)
-
-
-def _spans(
-    term: str,
-    word_features: set,
-    normalized: NormalizedText,
-    words: list[tuple[str, int, int]],
-) -> tuple[tuple[int, int], ...]:
-    """Where a term stands in the original text, as merged [start, end) spans."""
-    found: set[tuple[int, int]] = set()
-    for feature in word_features:
-        if feature is None:
-            continue
-        parts = feature.split(" ")
-        for i in range(len(words) - len(parts) + 1):
-            if all(words[i + j][0] == part for j, part in enumerate(parts)):
-                found.add((words[i][1], words[i + len(parts) - 1][2]))
-    if None in word_features or not found:
-        start = normalized.text.find(term)
-        while start != -1:
-            found.add((start, start + len(term)))
-            start = normalized.text.find(term, start + 1)
-    spans = sorted(normalized.original_span(s, e) for s, e in found)
-    merged: list[tuple[int, int]] = []
-    for start, end in spans:
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return tuple(merged)

@@ -65,7 +65,8 @@ def test_explanation_terms_point_at_themselves_in_the_original_text(topic_model)
         for start, end in term.spans:
             shown = text[start:end]
             assert shown == term.term or term.term in ("消防",) and shown in ("嘉消", "消防")
-    assert any("消防救援大队" == term.term for term in prediction.explanation)
+    # Overlapping n-grams merge into the stretch they cover: the brigade's name is one term.
+    assert any("消防救援大队" in term.term and len(term.term) <= 12 for term in prediction.explanation)
 
 
 def test_near_domain_text_is_flagged_for_review(topic_model, data_dir):
@@ -132,12 +133,12 @@ def test_thresholds_maximise_f1_within_bounds(taxonomy):
     assert all(0.15 <= t <= 0.6 for t in thresholds.values())
 
 
-def test_model_pickles_without_cached_feature_names(topic_model):
+def test_model_pickles_without_its_compiled_fast_path(topic_model):
     import pickle
 
     topic_model.predict([STORIES["fire"]])
     clone = pickle.loads(pickle.dumps(topic_model))
-    assert isinstance(clone, TopicModel) and clone._names is None
+    assert isinstance(clone, TopicModel) and clone._compiled is None
     assert clone.predict([STORIES["fire"]])[0].to_dict() == topic_model.predict([STORIES["fire"]])[0].to_dict()
 
 
