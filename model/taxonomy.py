@@ -1,23 +1,156 @@
-"""The topic taxonomy, read from ``model/data/taxonomy.json``."""
+"""The topic taxonomy, read from ``model/data/taxonomy.json``.
+
+Each topic may list the subjects it maps to in the news industry's vocabularies, under
+``"iptc"``: an IPTC Media Topic by its 8-digit code (``{"code": "20000133", "name": {"en":
+"police", "zh-Hans": "警察"}, "match": "closeMatch"}``), or, for a topic IPTC has no concept
+for, a URI of newstag's own (``{"uri": "urn:newstag:topic:party", "name": {…}}``). ``match`` is
+the SKOS mapping relation from the newstag topic to the subject. Only the form of codes and
+URIs is checked here: whether a code exists in IPTC's vocabulary is for the taxonomy's author.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
 
+from model.errors import NewstagError
+
+MEDIATOPIC = "http://cv.iptc.org/newscodes/mediatopic/"
+MATCHES = ("exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch")
+
+_CODE = re.compile(r"[0-9]{8}")
+# A scheme, a colon and no whitespace: the form of an absolute URI, not its full grammar.
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s]+")
+_MEDIATOPIC_URI = re.compile(r"https?://cv\.iptc\.org/newscodes/mediatopic/(?P<code>.*)")
+_SUBJECT_KEYS = ("code", "uri", "name", "match")
+
+
+class TaxonomyError(NewstagError, ValueError):
+    """A taxonomy file that cannot be used as it is; the message names the topic and the fix."""
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A concept a topic maps to: an IPTC Media Topic or a concept of newstag's own scheme.
+
+    ``names`` holds (language tag, label) pairs, e.g. (("en", "police"), ("zh-Hans", "警察")).
+    """
+
+    uri: str
+    names: tuple[tuple[str, str], ...] = ()
+    match: str | None = None
+
+    @property
+    def code(self) -> str | None:
+        """The IPTC Media Topic code, or None for a subject outside that vocabulary."""
+        return self.uri.removeprefix(MEDIATOPIC) if self.uri.startswith(MEDIATOPIC) else None
+
+    def name(self, *languages: str) -> str | None:
+        """The label in the first of ``languages`` that has one (any label if none is asked for)."""
+        labels = dict(self.names)
+        for language in languages or tuple(labels):
+            if language in labels:
+                return labels[language]
+        return None
+
+    def to_dict(self) -> dict:
+        out: dict = {"code": self.code} if self.code is not None else {}
+        out["uri"] = self.uri
+        if self.names:
+            out["name"] = dict(self.names)
+        if self.match is not None:
+            out["match"] = self.match
+        return out
+
+    @classmethod
+    def from_dict(cls, data: object, where: str) -> Subject:
+        """Read one entry of a topic's ``iptc`` list, checking the form of its code or URI."""
+        if not isinstance(data, dict):
+            raise TaxonomyError(
+                f'{where}: expected an object such as {{"code": "20000133"}} or {{"uri": "urn:newstag:topic:…"}}, '
+                f"got {type(data).__name__}"
+            )
+        unknown = sorted(set(data) - set(_SUBJECT_KEYS))
+        if unknown:
+            listed = ", ".join(map(repr, unknown))
+            raise TaxonomyError(f"{where}: unknown field(s) {listed}; use {', '.join(_SUBJECT_KEYS)}")
+        uri = _subject_uri(data, where)
+        names = _names(data.get("name", {}), where)
+        match = data.get("match")
+        if match is not None and match not in MATCHES:
+            raise TaxonomyError(f"{where}: match {match!r} is not one of {', '.join(MATCHES)}")
+        return cls(uri, names, match)
+
+
+def _subject_uri(data: dict, where: str) -> str:
+    """The subject's URI: IPTC's for an 8-digit ``code``, else the ``uri`` given."""
+    code, uri = data.get("code"), data.get("uri")
+    if code is not None:
+        if not isinstance(code, str) or not _CODE.fullmatch(code):
+            raise TaxonomyError(
+                f"{where}: code {code!r} is not an IPTC Media Topic code; write it as a string of 8 digits, "
+                'e.g. "20000133"'
+            )
+        if uri is not None and _mediatopic_code(uri, where) != code:
+            raise TaxonomyError(f"{where}: uri {uri!r} does not match code {code!r}; give one of them")
+        return MEDIATOPIC + code
+    if uri is None:
+        raise TaxonomyError(f'{where}: give an IPTC "code" (8 digits) or, for a concept IPTC lacks, a "uri"')
+    in_mediatopic = _mediatopic_code(uri, where)
+    return MEDIATOPIC + in_mediatopic if in_mediatopic is not None else uri
+
+
+def _mediatopic_code(uri: object, where: str) -> str | None:
+    """The code of a URI in IPTC's Media Topic namespace, None for any other URI; bad forms are refused."""
+    if not isinstance(uri, str) or not _URI.fullmatch(uri):
+        raise TaxonomyError(
+            f"{where}: uri {uri!r} is not an absolute URI (scheme, colon, no spaces), e.g. urn:newstag:topic:party"
+        )
+    found = _MEDIATOPIC_URI.fullmatch(uri)
+    if found is None:
+        return None
+    if not _CODE.fullmatch(found["code"]):
+        raise TaxonomyError(f"{where}: uri {uri!r} does not end in an 8-digit IPTC Media Topic code")
+    return found["code"]
+
+
+def _names(data: object, where: str) -> tuple[tuple[str, str], ...]:
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and k and isinstance(v, str) and v.strip() for k, v in data.items()
+    ):
+        example = '{"en": "police", "zh-Hans": "警察"}'
+        raise TaxonomyError(f"{where}: name must map language tags to labels, e.g. {example}")
+    return tuple(data.items())
+
 
 @dataclass(frozen=True)
 class Topic:
-    """One topic: stable id, Chinese display name, scope description."""
+    """One topic: stable id, Chinese display name, scope description, the subjects it maps to."""
 
     id: str
     name: str
     description: str
+    iptc: tuple[Subject, ...] = ()
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "name": self.name, "description": self.description}
+        out = {"id": self.id, "name": self.name, "description": self.description}
+        if self.iptc:
+            out["iptc"] = [s.to_dict() for s in self.iptc]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Topic:
+        entries = data.get("iptc", [])
+        if not isinstance(entries, list):
+            raise TaxonomyError(f"topic {data['id']!r}: iptc must be a list of subjects")
+        subjects = tuple(Subject.from_dict(e, f"topic {data['id']!r}: iptc[{i}]") for i, e in enumerate(entries))
+        uris = [s.uri for s in subjects]
+        if len(set(uris)) != len(uris):
+            raise TaxonomyError(f"topic {data['id']!r}: iptc lists the same subject twice")
+        return cls(data["id"], data["name"], data["description"], subjects)
 
 
 @dataclass(frozen=True)
@@ -56,9 +189,9 @@ class Taxonomy:
 
     @classmethod
     def from_dict(cls, data: dict) -> Taxonomy:
-        topics = tuple(Topic(t["id"], t["name"], t["description"]) for t in data["topics"])
+        topics = tuple(Topic.from_dict(t) for t in data["topics"])
         if len({t.id for t in topics}) != len(topics):
-            raise ValueError("taxonomy has duplicate topic ids")
+            raise TaxonomyError("taxonomy has duplicate topic ids")
         return cls(data["version"], topics, tuple(data.get("boundary_rules", ())))
 
 
