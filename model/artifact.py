@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 MODEL_FILE = "model.joblib"
 META_FILE = "model.json"
 CURRENT_FILE = "current"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the pipeline has a lead block (model/lead.py)
 # Libraries whose exact version must match for a pickle to be trusted.
 PINNED_LIBRARIES = ("scikit-learn", "jieba")
 # UTC time to the millisecond, then random hex: ids sort in the order versions were made.

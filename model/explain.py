@@ -88,7 +88,7 @@ def explain(analysis: Analysis, row: FeatureRow, weights: np.ndarray, compiled: 
     gram_spans: list[tuple[int, int, float]] = []  # (start, end, weight) per character n-gram occurrence
     for column, amount in zip(columns.tolist(), amounts.tolist(), strict=True):
         name = compiled.feature_name(column)
-        if column < compiled.n_words:
+        if compiled.base_column(column) < compiled.n_words:
             parts = name.split(" ")
             first = starts.get(parts[0], [])
             spans = [

@@ -53,8 +53,10 @@ class CompiledModel:
     """Features and probabilities of a fitted pipeline without scikit-learn in the loop."""
 
     def __init__(self, pipeline, tokenizer):
-        (_, words), (_, chars) = pipeline.named_steps["features"].transformer_list
+        features = pipeline.named_steps["features"]
+        words, chars = features.words_, features.chars_
         self.tokenizer = tokenizer
+        self.lead_weight = float(features.lead_weight)
         self.n_words = len(words.vocabulary_)
         self.word_index = words.vocabulary_  # shared with the vectorizer, not copied
         self.char_sizes = range(chars.ngram_range[0], chars.ngram_range[1] + 1)
@@ -66,6 +68,7 @@ class CompiledModel:
         self.char_keys = keys[order]
         self.char_columns = np.array([chars.vocabulary_[grams[i]] + self.n_words for i in order], dtype=np.int64)
         self.idf = np.concatenate([words.idf_, chars.idf_])
+        self.n_main = len(self.idf)  # the lead block's columns follow, in the same order
         classify = pipeline.named_steps["classify"]
         calibrated = classify.calibrated_classifiers_[0]
         estimator = calibrated.estimator
@@ -95,8 +98,13 @@ class CompiledModel:
         """The linear model's coefficients for one class, one per feature column."""
         return self.coef_t[:, self.estimator_classes.index(label)]
 
+    def base_column(self, column: int) -> int:
+        """The whole-text column a lead-block column repeats (others are their own)."""
+        return column - self.n_main if column >= self.n_main else column
+
     def feature_name(self, column: int) -> str:
         """A column's feature: a word, two words joined by a space, or a character n-gram."""
+        column = self.base_column(column)
         if column < self.n_words:
             if self._word_names is None:
                 names = [""] * self.n_words
@@ -110,8 +118,22 @@ class CompiledModel:
             self._char_keys_by_column = keys
         return _gram_of(int(self._char_keys_by_column[column - self.n_words]))
 
-    def row(self, normalized: str, words: list[str] | None = None) -> FeatureRow:
-        """The feature row of a normalised text (``words``: its word tokens, when already cut)."""
+    def row(self, normalized: str, words: list[str] | None = None, lead: str | None = None) -> FeatureRow:
+        """The feature row of a normalised text and its normalised ``lead``.
+
+        ``words`` are the text's word tokens when already cut.
+        """
+        main = self._block(normalized, words)
+        if not self.lead_weight or lead is None:
+            return main
+        block = self._block(lead, None)
+        return FeatureRow(
+            np.concatenate([main.columns, block.columns + self.n_main]),
+            np.concatenate([main.values, block.values * self.lead_weight]),
+        )
+
+    def _block(self, normalized: str, words: list[str] | None) -> FeatureRow:
+        """Word and character tf-idf of one normalised text, each l2-normalised."""
         if words is None:
             words = self.tokenizer.words(normalized)
         # map/zip/join run in C; this is the per-text hot path.
@@ -151,7 +173,8 @@ class CompiledModel:
         np.cumsum([len(r.columns) for r in rows], out=indptr[1:])
         columns = np.concatenate([r.columns for r in rows]) if rows else np.empty(0, dtype=np.int64)
         values = np.concatenate([r.values for r in rows]) if rows else np.empty(0)
-        return sparse.csr_matrix((values, columns, indptr), shape=(len(rows), len(self.idf)))
+        width = self.n_main * (2 if self.lead_weight else 1)
+        return sparse.csr_matrix((values, columns, indptr), shape=(len(rows), width))
 
     def probabilities(self, rows: list[FeatureRow]) -> np.ndarray:
         """Calibrated probabilities, one column per class of the pipeline (its order)."""

@@ -11,18 +11,14 @@ Nothing here depends on a particular paper's section names.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
-from model.normalize import BYLINE_LINE, BYLINE_ROLE
+from model.lead import LEADIN, folded, is_byline, is_headline
+from model.normalize import BYLINE_ROLE
 from model.pipeline import TopicModel
 from model.prediction import Prediction
 
-HEADLINE_MAX_CHARS = 40
-_SENTENCE_END = "。！？!?；;…:：,，、"
-_CLOSERS = "”’\"'）)」』】》>"
 _SUBTITLE = re.compile(r"^(?:——|—|--|－－|─)")
-_LEADIN = re.compile(r"^(?:本报讯|本报消息|据.{1,12}(?:报道|消息))")
 _INLINE_BYLINE = re.compile(rf"^(?:本报讯|本报消息)?[ ]*[(（【〔][ ]*({BYLINE_ROLE}[^()（）【】〔〕]{{1,60}})[)）】〕]")
 
 
@@ -44,23 +40,6 @@ class PageItem:
         return "\n".join(p for p in parts if p)
 
 
-def _folded(line: str) -> str:
-    return unicodedata.normalize("NFKC", line).strip()
-
-
-def _is_byline(line: str) -> bool:
-    return len(line) <= 60 and BYLINE_LINE.fullmatch(_folded(line)) is not None
-
-
-def _is_short(line: str) -> bool:
-    """Headline-like: short, no sentence inside, no sentence-final punctuation, no lead-in."""
-    folded = _folded(line)
-    if len(folded) > HEADLINE_MAX_CHARS or "。" in folded or _LEADIN.match(folded):
-        return False
-    core = folded.rstrip(_CLOSERS)
-    return bool(core) and core[-1] not in _SENTENCE_END
-
-
 def split_page(page: str) -> list[PageItem]:
     """The items of a page, in order, with ids ``item-1``, ``item-2``…"""
     items: list[PageItem] = []
@@ -75,8 +54,8 @@ def split_page(page: str) -> list[PageItem]:
     def open_pending() -> PageItem:
         """Turn the pending short lines into section header(s) and a headline."""
         nonlocal section
-        titles = [line for line in pending if not _SUBTITLE.match(_folded(line))]
-        subtitles = [line for line in pending if _SUBTITLE.match(_folded(line))]
+        titles = [line for line in pending if not _SUBTITLE.match(folded(line))]
+        subtitles = [line for line in pending if _SUBTITLE.match(folded(line))]
         pending.clear()
         if len(titles) >= 2:
             section = titles[-2]
@@ -90,7 +69,7 @@ def split_page(page: str) -> list[PageItem]:
         if not line:
             continue
         current = items[-1] if items else None
-        if _is_byline(line):
+        if is_byline(line):
             if pending:
                 open_pending().byline = line
             elif current is not None and current.byline is None:
@@ -98,24 +77,24 @@ def split_page(page: str) -> list[PageItem]:
                 current.byline = line
             else:
                 new_item(byline=line)
-        elif _SUBTITLE.match(_folded(line)) and len(line) <= 60 and (pending or current):
+        elif _SUBTITLE.match(folded(line)) and len(line) <= 60 and (pending or current):
             if pending:
                 pending.append(line)
             elif not current.paragraphs:
                 current.subtitle = f"{current.subtitle} {line}" if current.subtitle else line
             else:
                 current.paragraphs.append(line)
-        elif _is_short(line):
+        elif is_headline(line):
             pending.append(line)
         else:
             if pending:
                 item = open_pending()
-            elif current is None or (current.paragraphs and _LEADIN.match(_folded(line)) is not None):
+            elif current is None or (current.paragraphs and LEADIN.match(folded(line)) is not None):
                 item = new_item()
             else:
                 item = current
             if not item.paragraphs and item.byline is None:
-                inline = _INLINE_BYLINE.match(_folded(line))
+                inline = _INLINE_BYLINE.match(folded(line))
                 if inline:
                     item.byline = inline.group(1).strip()
             item.paragraphs.append(line)

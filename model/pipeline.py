@@ -1,7 +1,8 @@
 """The classification pipeline and the trained model that wraps it.
 
-text -> normalise -> (word 1-2-grams from jieba | character 1-3-grams) tf-idf -> linear SVM
-with sigmoid calibration -> one probability per topic. Texts that belong to no topic are
+text -> normalise -> (word 1-2-grams from jieba | character 1-3-grams) tf-idf of the whole text
+and, as a second block, of its lead -> linear SVM with sigmoid calibration -> one probability
+per topic. Texts that belong to no topic are
 trained as an internal ``__none__`` class, whose share of probability keeps every topic below
 its threshold; it never appears in the output.
 """
@@ -11,34 +12,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
 from model.explain import analyse
 from model.explain import explain as explain_terms
 from model.fastpath import CompiledModel, FeatureRow
+from model.lead import lead_of
 from model.normalize import normalize
-from model.prediction import Prediction, TopicScore
+from model.prediction import Prediction, ReviewRule, TopicScore
 from model.taxonomy import Taxonomy
 from model.tokenizer import Tokenizer
 
 NONE_LABEL = "__none__"
-
-
-class TextNormalizer(TransformerMixin, BaseEstimator):
-    """Pipeline step: raw texts to normalised texts (stateless)."""
-
-    def fit(self, X, y=None):
-        self.n_features_in_ = 1
-        return self
-
-    def transform(self, X):
-        check_is_fitted(self, "n_features_in_")
-        return [normalize(text) for text in X]
 
 
 class WordAnalyzer:
@@ -52,6 +43,59 @@ class WordAnalyzer:
         return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
 
 
+class TextFeatures(TransformerMixin, BaseEstimator):
+    """Word 1-2-gram and character n-gram tf-idf of a whole text, then of its lead as a second block.
+
+    The lead block (headline, byline, first sentence: :func:`model.lead.lead_of`) uses the
+    vocabularies and idf fitted on whole texts, l2-normalised on its own and scaled by
+    ``lead_weight``; the classifier learns its own weights for it, so a lead that names the
+    acting organ can outvote a body told in another organ's words. ``lead_weight=0`` leaves
+    the block out.
+    """
+
+    def __init__(
+        self,
+        tokenizer: Tokenizer | None = None,
+        char_ngram_max: int = 3,
+        word_min_df: int = 2,
+        char_min_df: int = 2,
+        lead_weight: float = 0.9,
+    ):
+        self.tokenizer = tokenizer
+        self.char_ngram_max = char_ngram_max
+        self.word_min_df = word_min_df
+        self.char_min_df = char_min_df
+        self.lead_weight = lead_weight
+
+    def fit(self, X, y=None):
+        texts = [normalize(text) for text in X]
+        self.words_ = TfidfVectorizer(
+            analyzer=WordAnalyzer(self.tokenizer or Tokenizer()),
+            sublinear_tf=True,
+            min_df=self.word_min_df,
+            dtype=np.float64,
+        ).fit(texts)
+        self.chars_ = TfidfVectorizer(
+            analyzer="char",
+            ngram_range=(1, self.char_ngram_max),
+            lowercase=False,
+            sublinear_tf=True,
+            min_df=self.char_min_df,
+            dtype=np.float64,
+        ).fit(texts)
+        self.n_features_in_ = 1
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self, "words_")
+        texts = [normalize(text) for text in X]
+        blocks = [self.words_.transform(texts), self.chars_.transform(texts)]
+        if self.lead_weight:
+            leads = [normalize(lead_of(text)) for text in X]
+            blocks += [self.lead_weight * self.words_.transform(leads), self.lead_weight * self.chars_.transform(leads)]
+        return sparse.hstack(blocks, format="csr")
+
+
 @dataclass(frozen=True)
 class PipelineSettings:
     """Hyper-parameters of the pipeline; recorded in every artifact."""
@@ -60,6 +104,7 @@ class PipelineSettings:
     char_ngram_max: int = 3
     word_min_df: int = 2
     char_min_df: int = 2
+    lead_weight: float = 0.9
     calibration_folds: int = 5
 
     def to_dict(self) -> dict:
@@ -68,19 +113,12 @@ class PipelineSettings:
 
 def build_pipeline(settings: PipelineSettings, tokenizer: Tokenizer) -> Pipeline:
     """A fresh, unfitted pipeline."""
-    words = TfidfVectorizer(
-        analyzer=WordAnalyzer(tokenizer),
-        sublinear_tf=True,
-        min_df=settings.word_min_df,
-        dtype=np.float64,
-    )
-    chars = TfidfVectorizer(
-        analyzer="char",
-        ngram_range=(1, settings.char_ngram_max),
-        lowercase=False,
-        sublinear_tf=True,
-        min_df=settings.char_min_df,
-        dtype=np.float64,
+    features = TextFeatures(
+        tokenizer,
+        char_ngram_max=settings.char_ngram_max,
+        word_min_df=settings.word_min_df,
+        char_min_df=settings.char_min_df,
+        lead_weight=settings.lead_weight,
     )
     classifier = CalibratedClassifierCV(
         LinearSVC(C=settings.C, random_state=0),
@@ -88,13 +126,7 @@ def build_pipeline(settings: PipelineSettings, tokenizer: Tokenizer) -> Pipeline
         cv=settings.calibration_folds,
         ensemble=False,
     )
-    return Pipeline(
-        [
-            ("normalize", TextNormalizer()),
-            ("features", FeatureUnion([("words", words), ("chars", chars)])),
-            ("classify", classifier),
-        ]
-    )
+    return Pipeline([("features", features), ("classify", classifier)])
 
 
 @dataclass
@@ -104,7 +136,7 @@ class TopicModel:
     pipeline: Pipeline
     taxonomy: Taxonomy
     thresholds: dict[str, float]
-    review_margin: float = 0.1
+    review: ReviewRule = field(default_factory=ReviewRule)
     explain_terms: int = 8
     _compiled: CompiledModel | None = field(default=None, repr=False, compare=False)
 
@@ -122,7 +154,7 @@ class TopicModel:
 
     @property
     def tokenizer(self) -> Tokenizer:
-        return self.pipeline.named_steps["features"].transformer_list[0][1].analyzer.tokenizer
+        return self.pipeline.named_steps["features"].words_.analyzer.tokenizer
 
     def warm(self) -> None:
         """Load the tokenizer dictionaries, compile the fast path, classify and explain once."""
@@ -137,7 +169,7 @@ class TopicModel:
     def _rows_and_probabilities(self, texts: list[str]) -> tuple[list[FeatureRow], np.ndarray]:
         """Feature rows of the texts and their topic probabilities (taxonomy order), by the fast path."""
         compiled = self.compiled
-        rows = [compiled.row(normalize(t)) for t in texts]
+        rows = [compiled.row(normalize(t), lead=normalize(lead_of(t))) for t in texts]
         return rows, compiled.probabilities(rows)[:, self._topic_columns()]
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
@@ -162,7 +194,10 @@ class TopicModel:
             return [self._decide(probs) for probs in self.probabilities(texts)]
         compiled = self.compiled
         analyses = [analyse(text, self.tokenizer) for text in texts]
-        rows = [compiled.row(a.normalized.text, a.tokens) for a in analyses]
+        rows = [
+            compiled.row(a.normalized.text, a.tokens, lead=normalize(lead_of(t)))
+            for a, t in zip(analyses, texts, strict=True)
+        ]
         proba = compiled.probabilities(rows)[:, self._topic_columns()]
         results = []
         for analysis, row, probs in zip(analyses, rows, proba, strict=True):
@@ -173,10 +208,10 @@ class TopicModel:
         return results
 
     def _decide(self, probs: np.ndarray) -> Prediction:
-        return decide(probs, self.taxonomy, self.thresholds, self.review_margin)
+        return decide(probs, self.taxonomy, self.thresholds, self.review)
 
 
-def decide(probs: np.ndarray, taxonomy: Taxonomy, thresholds: dict[str, float], review_margin: float) -> Prediction:
+def decide(probs: np.ndarray, taxonomy: Taxonomy, thresholds: dict[str, float], review: ReviewRule) -> Prediction:
     """A prediction from one row of topic probabilities (taxonomy order)."""
     values = probs.tolist()
     # Best first; Python's sort is stable, so ties keep taxonomy order.
@@ -184,5 +219,5 @@ def decide(probs: np.ndarray, taxonomy: Taxonomy, thresholds: dict[str, float], 
     ids, topics_of = taxonomy.ids, taxonomy.topics
     topics = tuple(TopicScore(ids[i], topics_of[i].name, values[i]) for i in order)
     labels = tuple(t.topic for t in topics if t.score >= thresholds[t.topic])
-    close = len(topics) > 1 and topics[0].score - topics[1].score < review_margin
-    return Prediction(topics, labels, needs_review=not labels or close)
+    second = topics[1].score if len(topics) > 1 else 0.0
+    return Prediction(topics, labels, needs_review=review.flags(topics[0].score, second, bool(labels)))

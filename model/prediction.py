@@ -72,3 +72,18 @@ class Prediction:
         if explain:
             out["explanation"] = [t.to_dict() for t in self.explanation]
         return out
+
+
+@dataclass(frozen=True)
+class ReviewRule:
+    """When a prediction is flagged for an editor: no topic clears its threshold, the best score
+    is below ``min_score``, or the best two are within ``min_margin``."""
+
+    min_score: float = 0.0
+    min_margin: float = 0.1
+
+    def flags(self, best: float, second: float, labelled: bool) -> bool:
+        return not labelled or best < self.min_score or best - second < self.min_margin
+
+    def to_dict(self) -> dict:
+        return {"min_score": self.min_score, "min_margin": self.min_margin}

@@ -20,6 +20,7 @@ from referencing.jsonschema import DRAFT202012
 
 from model.ninjs import NinjsError, item_uri, text_uri, to_ninjs
 from model.pipeline import decide
+from model.prediction import ReviewRule
 from model.taxonomy import MEDIATOPIC, Taxonomy, Topic, load_taxonomy
 
 SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "schemas" / "ninjs-schema_3.1.json"
@@ -81,7 +82,7 @@ def ninjs(validator, taxonomy):
 def predicted(taxonomy: Taxonomy, scores: dict[str, float], threshold: float = 0.5, **extra) -> dict:
     """The JSON the model gives for a text with these topic probabilities (others get 0.01)."""
     row = np.array([scores.get(t, 0.01) for t in taxonomy.ids])
-    prediction = decide(row, taxonomy, {t: threshold for t in taxonomy.ids}, review_margin=0.1)
+    prediction = decide(row, taxonomy, {t: threshold for t in taxonomy.ids}, ReviewRule())
     return {**prediction.to_dict(explain=False), **extra}
 
 

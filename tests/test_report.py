@@ -10,6 +10,7 @@ import pytest
 
 import training.report
 from model.pipeline import decide
+from model.prediction import ReviewRule
 from training.compare import compare_models, write_comparison_html
 from training.corpus import Record
 from training.metrics import score
@@ -30,7 +31,7 @@ def predict_as(taxonomy, topic):
     """The prediction of a model sure of ``topic``."""
     probs = np.full(len(taxonomy), 0.01)
     probs[taxonomy.ids.index(topic)] = 0.9
-    return decide(probs, taxonomy, dict.fromkeys(taxonomy.ids, 0.5), 0.1)
+    return decide(probs, taxonomy, dict.fromkeys(taxonomy.ids, 0.5), ReviewRule())
 
 
 @pytest.fixture

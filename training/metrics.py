@@ -21,7 +21,11 @@ def score(records: list[Record], predictions: list[Prediction], taxonomy: Taxono
     guess: list[str] = []
     accepted = reviewed = 0
     ood = ood_reviewed = 0
+    unflagged = unflagged_right = 0
     for record, prediction in zip(records, predictions, strict=True):
+        if not prediction.needs_review:
+            unflagged += 1
+            unflagged_right += prediction.topic in record.accept  # out-of-scope text is never right
         if record.topic is None:
             ood += 1
             ood_reviewed += prediction.needs_review
@@ -52,10 +56,29 @@ def score(records: list[Record], predictions: list[Prediction], taxonomy: Taxono
         "review_rate": reviewed / n if n else 0.0,
         "out_of_domain": ood,
         "out_of_domain_review_rate": ood_reviewed / ood if ood else None,
+        "coverage": unflagged / len(records) if records else 0.0,
+        "unflagged_accept_accuracy": unflagged_right / unflagged if unflagged else None,
+        "review_curve": review_curve(records, predictions),
         "per_topic": per_topic,
         "labels": ids,
         "confusion": confusion,
     }
+
+
+def review_curve(records: list[Record], predictions: list[Prediction], steps: int = 20) -> list[dict]:
+    """What an editor gets at each review rate: flag the least confident texts first and score the rest.
+
+    One point per review rate 0, 1/steps, …: the share of texts left unflagged that are acceptable
+    (an out-of-scope text left unflagged counts as wrong).
+    """
+    ranked = sorted(zip(predictions, records, strict=True), key=lambda pair: -pair[0].score)
+    right = [prediction.topic in record.accept for prediction, record in ranked]
+    points = []
+    for step in range(steps):
+        kept = round(len(right) * (1 - step / steps))
+        if kept:
+            points.append({"review_rate": step / steps, "accept_accuracy": sum(right[:kept]) / kept})
+    return points
 
 
 def format_report(metrics: dict, title: str) -> str:
@@ -68,6 +91,11 @@ def format_report(metrics: dict, title: str) -> str:
     ]
     for topic, m in metrics["per_topic"].items():
         lines.append(f"{topic:<15}{m['precision']:>10.3f}{m['recall']:>10.3f}{m['f1']:>10.3f}{m['support']:>9}")
+    if metrics.get("unflagged_accept_accuracy") is not None:
+        lines.append(
+            f"not flagged for review: {metrics['coverage']:.1%} of texts, "
+            f"{metrics['unflagged_accept_accuracy']:.3f} of them acceptable"
+        )
     if metrics.get("out_of_domain"):
         lines.append(
             f"out-of-domain texts: {metrics['out_of_domain']}, flagged for review "

@@ -67,11 +67,32 @@ def confusion_png(metrics: dict, taxonomy: Taxonomy, path: Path) -> None:
     plt.close(fig)
 
 
+def review_png(metrics: dict, path: Path) -> None:
+    """Draw accept-accuracy of the unflagged texts against the share flagged for review."""
+    points = metrics["review_curve"]
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    ax.plot([100 * p["review_rate"] for p in points], [p["accept_accuracy"] for p in points], marker=".")
+    if metrics.get("unflagged_accept_accuracy") is not None:
+        flagged = 100 * (1 - metrics["coverage"])
+        ax.plot(
+            [flagged], [metrics["unflagged_accept_accuracy"]], "o", color="#c62828", label="the model's review flag"
+        )
+        ax.legend(loc="lower right")
+    ax.set_xlabel("texts flagged for review (%), least confident first")
+    ax.set_ylabel("accept-accuracy of the texts not flagged")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def write_report(metrics: dict, taxonomy: Taxonomy, out_dir: Path, title: str) -> Path:
-    """Write report.html, confusion.png and metrics.json into ``out_dir``; return the HTML path."""
+    """Write report.html, confusion.png, review.png and metrics.json into ``out_dir``; return the HTML path."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     confusion_png(metrics, taxonomy, out_dir / "confusion.png")
+    if metrics.get("review_curve"):
+        review_png(metrics, out_dir / "review.png")
     (out_dir / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
     page = templates().get_template("report.html.j2").render(metrics=metrics, taxonomy=taxonomy, title=title)
     path = out_dir / "report.html"

@@ -22,6 +22,7 @@ from model.tokenizer import Tokenizer
 from training.corpus import Record, corpus_sha256, load_bundled
 from training.gate import GateMargins, GateVerdict, gate_metrics, judge
 from training.metrics import score
+from training.review import DEFAULT_TARGET, choose_review_rule
 from training.split import split_gate
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ class TrainingOptions:
     """What a training run does besides the pipeline's own settings."""
 
     folds: int = 5
-    review_margin: float = 0.1
+    review_precision: float = DEFAULT_TARGET  # unflagged out-of-fold texts must be this often acceptable
     feedback_weight: float = 3.0  # an editor's correction counts this many times a corpus record
     settings: PipelineSettings = field(default_factory=PipelineSettings)
 
@@ -122,11 +123,18 @@ def train_model(
         pipeline = _fit([records[i] for i in train_index], options, tokenizer)
         oof[test_index] = _topic_proba(pipeline, [texts[i] for i in test_index], taxonomy)
     thresholds = choose_thresholds(records, oof, taxonomy)
-    cv_predictions = [decide(row, taxonomy, thresholds, options.review_margin) for row in oof]
+    review, review_figures = choose_review_rule(records, oof, taxonomy, thresholds, options.review_precision)
+    if not review_figures["reached"]:
+        logger.warning(
+            "no review rule keeps unflagged texts %.0f%% acceptable on this corpus; the best reaches %s",
+            100 * options.review_precision,
+            review_figures["precision"],
+        )
+    cv_predictions = [decide(row, taxonomy, thresholds, review) for row in oof]
     cv_metrics = score(records, cv_predictions, taxonomy)
 
     step("final fit")
-    model = TopicModel(_fit(records, options, tokenizer), taxonomy, thresholds, options.review_margin)
+    model = TopicModel(_fit(records, options, tokenizer), taxonomy, thresholds, review)
 
     step("gate split")
     gate_metrics = score(gate, model.predict([r.text for r in gate], explain=False), taxonomy) if gate else None
@@ -137,7 +145,7 @@ def train_model(
         "settings": {
             **options.settings.to_dict(),
             "folds": options.folds,
-            "review_margin": options.review_margin,
+            "review_precision": options.review_precision,
         },
         "corpus": {
             "sha256": corpus_sha256(records),
@@ -149,6 +157,7 @@ def train_model(
             "gate_records": len(gate),
         },
         "thresholds": thresholds,
+        "review": review_figures,
         "metrics": {"cv": cv_metrics, "gate": gate_metrics},
         "training_seconds": round(time.monotonic() - started, 1),
     }

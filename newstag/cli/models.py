@@ -29,7 +29,10 @@ def list_versions(root):
     if not versions:
         click.echo(f"No model versions in {root}.")
         return
-    click.echo(f"  {'version':<30}{'created':<27}{'records':>8}{'feedback':>9}{'gate macro-F1':>15}")
+    click.echo(
+        f"  {'version':<30}{'created':<27}{'records':>8}{'feedback':>9}{'gate macro-F1':>15}"
+        f"{'review target':>15}{'unflagged':>11}{'acceptable':>12}"
+    )
     for version in versions:
         try:
             meta = read_metadata(root / version)
@@ -40,9 +43,13 @@ def list_versions(root):
         corpus = meta.get("corpus", {})
         marker = "*" if version == current else " "
         macro = f"{gate['macro_f1']:.3f}" if "macro_f1" in gate else "-"
+        review = meta.get("review") or {}
+        target = f"{review['target']:.2f}" + ("" if review.get("reached") else " (not met)") if review else "-"
+        coverage = f"{review['coverage']:.1%}" if review else "-"
+        precision = f"{review['precision']:.3f}" if review.get("precision") is not None else "-"
         click.echo(
             f"{marker} {version:<30}{meta.get('created', '-'):<27}{corpus.get('records', '-'):>8}"
-            f"{corpus.get('feedback', 0):>9}{macro:>15}"
+            f"{corpus.get('feedback', 0):>9}{macro:>15}{target:>15}{coverage:>11}{precision:>12}"
         )
 
 

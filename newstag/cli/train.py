@@ -7,6 +7,21 @@ from pathlib import Path
 import click
 
 from newstag.cli.options import TrainingSteps, database_option, settings
+from training.review import DEFAULT_TARGET
+
+
+def describe_review(review: dict) -> str:
+    """The review rule training chose, and what it reached on out-of-fold predictions."""
+    rule = review["rule"]
+    text = (
+        f"Review flag: no topic over its threshold, best score under {rule['min_score']:.2f}"
+        + (f", or best two within {rule['min_margin']:.2f}" if rule["min_margin"] else "")
+        + f". Cross-validated: {review['coverage']:.1%} of texts unflagged, "
+        f"{review['precision']:.3f} of those acceptable (target {review['target']:.2f})"
+    )
+    if not review["reached"]:
+        text += f"; the target was NOT reached on this corpus, the best rule reaches {review['precision']:.3f}"
+    return text + "."
 
 
 def corrections(database: str | None, since=None) -> list:
@@ -37,14 +52,23 @@ def corrections(database: str | None, since=None) -> list:
 @click.option(
     "--gate-margin",
     type=float,
-    help="How far macro-F1 on the gate split may fall below the current model's (NEWSTAG_GATE_MARGIN, 0.02).",
+    help="How far macro-F1 on the gate split may fall below the current model's (default: NEWSTAG_GATE_MARGIN).",
+)
+@click.option(
+    "--review-precision",
+    type=click.FloatRange(0.5, 1.0),
+    default=DEFAULT_TARGET,
+    show_default=True,
+    help="Choose the review flag so that texts it leaves unflagged are this often right (cross-validated).",
 )
 @click.option(
     "--gate-topic-margin",
     type=float,
-    help="How far any one topic's F1 on the gate split may fall (NEWSTAG_GATE_TOPIC_MARGIN, 0.05).",
+    help="How far any one topic's F1 on the gate split may fall (default: NEWSTAG_GATE_TOPIC_MARGIN).",
 )
-def train(corpora, no_bundled, out, folds, with_feedback, database, force, gate_margin, gate_topic_margin):
+def train(
+    corpora, no_bundled, out, folds, with_feedback, database, force, review_precision, gate_margin, gate_topic_margin
+):
     """Train a model version and make it current.
 
     Trains on the bundled corpus (less its gate split) plus any --corpus files and, with
@@ -78,7 +102,7 @@ def train(corpora, no_bundled, out, folds, with_feedback, database, force, gate_
             taxonomy,
             extra,
             use_bundled=not no_bundled,
-            options=TrainingOptions(folds=folds),
+            options=TrainingOptions(folds=folds, review_precision=review_precision),
             on_step=steps,
             feedback=feedback,
             margins=config.margins,
@@ -94,6 +118,7 @@ def train(corpora, no_bundled, out, folds, with_feedback, database, force, gate_
             f"records; {corpus['feedback_skipped_gate']} left out because their text is in the gate split)."
         )
     click.echo(format_report(meta["metrics"]["cv"], f"{folds}-fold cross-validation"))
+    click.echo(describe_review(meta["review"]))
     if meta["metrics"]["gate"]:
         click.echo(format_report(meta["metrics"]["gate"], "gate split"))
     if "gate_check" in meta:

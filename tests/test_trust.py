@@ -1,0 +1,111 @@
+"""Trust: the lead names the actor, the review flag separates right from wrong, explanations read well."""
+
+import json
+
+import pytest
+
+from model.lead import lead_of
+from model.normalize import normalize
+from training.corpus import load_bundled
+from training.split import split_gate
+
+
+def _rows(path):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+# -- the lead ------------------------------------------------------------------------------
+
+
+def test_the_lead_of_an_item_is_headline_byline_and_first_sentence():
+    item = "检察院追诉漏犯\n通讯员 桐检 王晓\n本报讯 近日，桐乡市人民检察院依法对一名盗窃漏犯提起公诉。去年冬天，民警在出租房内抓获张某。"
+    assert (
+        lead_of(item) == "检察院追诉漏犯\n通讯员 桐检 王晓\n本报讯 近日，桐乡市人民检察院依法对一名盗窃漏犯提起公诉。"
+    )
+    # The byline's abbreviation becomes the agency word in the lead's features too.
+    assert "检察" in normalize(lead_of(item))
+
+
+def test_the_lead_of_a_paragraph_is_its_first_sentence_or_two_after_a_quote():
+    assert lead_of("法院一审判处被告人有期徒刑三年。案发当晚，民警接到报警。") == "法院一审判处被告人有期徒刑三年。"
+    quoted = "“这下终于放心了。”近日，某区人民法庭法官来到村里调解一起宅基地纠纷。两家人吵了三年。"
+    assert lead_of(quoted) == "“这下终于放心了。”近日，某区人民法庭法官来到村里调解一起宅基地纠纷。"
+
+
+@pytest.mark.slow
+def test_the_lead_block_gives_the_leads_organ_where_a_model_without_it_did_not(
+    tmp_path, topic_model, taxonomy, data_dir
+):
+    """Texts whose lead names one organ and whose body tells another's story (tests/data/lead_vs_body.jsonl)."""
+    from model.pipeline import PipelineSettings
+    from training.train import TrainingOptions, train_version
+
+    rows = _rows(data_dir / "lead_vs_body.jsonl")
+    assert len(rows) >= 40 and all(r["topic"] != r["body_topic"] for r in rows)
+    options = TrainingOptions(folds=2, settings=PipelineSettings(lead_weight=0.0))
+    without_dir, _ = train_version(tmp_path / "no-lead", taxonomy, options=options)
+    from model.artifact import load_model
+
+    without = load_model(without_dir).model.predict([r["text"] for r in rows], explain=False)
+    with_lead = topic_model.predict([r["text"] for r in rows], explain=False)
+    flipped = [r["id"] for r, a, b in zip(rows, without, with_lead, strict=True) if a.topic != r["topic"] == b.topic]
+    lost = [r["id"] for r, a, b in zip(rows, without, with_lead, strict=True) if a.topic == r["topic"] != b.topic]
+    assert len(flipped) >= 20, (flipped, lost)
+    assert len(lost) <= 2, lost
+
+
+# -- the review flag -----------------------------------------------------------------------
+
+
+def test_the_review_rule_is_chosen_on_out_of_fold_predictions_and_recorded(loaded):
+    review = loaded.metadata["review"]
+    assert review["target"] == 0.98 and review["reached"] is True
+    assert review["precision"] >= 0.98 and review["coverage"] > 0.5
+    assert set(review["rule"]) == {"min_score", "min_margin"}
+    assert loaded.model.review.to_dict() == review["rule"]
+
+
+def test_unflagged_gate_texts_are_at_least_97_percent_acceptable(topic_model, taxonomy):
+    gate = split_gate(load_bundled(taxonomy))[1]
+    predictions = topic_model.predict([r.text for r in gate], explain=False)
+    unflagged = [(p, r) for p, r in zip(predictions, gate, strict=True) if not p.needs_review]
+    assert len(unflagged) / len(gate) >= 0.6
+    right = sum(p.topic in r.accept for p, r in unflagged)  # an out-of-scope text is never right
+    assert right / len(unflagged) >= 0.97
+
+
+def test_near_domain_texts_are_flagged(topic_model, taxonomy, data_dir):
+    gate_ood = [r.text for r in split_gate(load_bundled(taxonomy))[1] if r.topic is None]
+    near = [r["text"] for r in _rows(data_dir / "near_domain.jsonl")]
+    for texts in (gate_ood, near):
+        assert len(texts) >= 50
+        flagged = sum(p.needs_review for p in topic_model.predict(texts, explain=False))
+        assert flagged / len(texts) >= 0.9
+
+
+def test_a_rule_that_cannot_reach_its_target_says_so(taxonomy):
+    import numpy as np
+
+    from training.corpus import Record
+    from training.review import choose_review_rule
+
+    records = [Record(f"r{i}", "正文", "policing" if i % 2 else "fire") for i in range(40)]
+    proba = np.zeros((40, len(taxonomy)))
+    proba[:, taxonomy.ids.index("policing")] = 0.9  # always policing: half are wrong
+    rule, figures = choose_review_rule(records, proba, taxonomy, dict.fromkeys(taxonomy.ids, 0.5), 0.98)
+    assert figures["reached"] is False and figures["precision"] == 0.5
+
+
+# -- explanations ------------------------------------------------------------------------
+
+
+def test_no_explanation_term_is_a_stray_character_or_longer_than_12(topic_model, taxonomy):
+    records = load_bundled(taxonomy)
+    tokenizer = topic_model.tokenizer
+    bad = []
+    for record, prediction in zip(records, topic_model.predict([r.text for r in records]), strict=True):
+        words = {w for w, _, _ in tokenizer.words_with_spans(normalize(record.text)) if len(w) == 1}
+        for term in prediction.explanation:
+            if len(term.term) > 12 or (len(term.term) == 1 and term.term not in words):
+                bad.append((record.id, term.term))
+    assert not bad, bad[:10]
