@@ -47,7 +47,7 @@ def add_correction():
     editor = require_editor()
     body = parse(contract().requests["FeedbackRequest"], read_json_object())
     note_texts([body.text])
-    correction = Correction(editor=editor, **body.model_dump())
+    correction = Correction(editor=editor, **{**body.model_dump(), "also": tuple(body.also)})
     try:
         stored = _store().add(correction)
     except FeedbackError as exc:

@@ -25,6 +25,7 @@ from pydantic import (
     StrictInt,
     StrictStr,
     StringConstraints,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -145,15 +146,24 @@ def build_contract(limits: Limits) -> Contract:
         explain: StrictBool = True
 
     class FeedbackRequest(Closed):
-        """An editor's correction of one text."""
+        """An editor's correction of one text; topic null says it belongs to none of the topics."""
 
         text: Text
-        topic: RequestTopic
+        topic: RequestTopic | None
+        also: list[RequestTopic] = Field(default_factory=list, description="other topics an editor would accept")
         kind: one_of(("item", "paragraph"), "invalid_kind", "kind") = "item"
         predicted: RequestTopic | None = None
         model_version: text_type(64) | None = None
         item_id: text_type(200) | None = None
         note: text_type(2000) | None = None
+
+        @model_validator(mode="after")
+        def _also_fits_topic(self):
+            if self.also and (self.topic is None or self.topic in self.also or len(set(self.also)) < len(self.also)):
+                raise PydanticCustomError(
+                    "invalid_also", "'also' lists other topics, once each, and only when 'topic' names one"
+                )
+            return self
 
     class FeedbackQuery(BaseModel):  # query parameters: unknown ones are ignored
         since: Annotated[StrictStr, Field(pattern=SINCE_PATTERN)] | None = Field(
@@ -241,14 +251,15 @@ def build_contract(limits: Limits) -> Contract:
         id: int
         created_at: str
         editor: str
-        topic: TopicId
+        topic: TopicId | None
 
     class StoredCorrection(BaseModel):
         id: int
         created_at: str
         editor: str
         text: str
-        topic: str
+        topic: str | None
+        also: list[str] = []
         kind: str
         predicted: str | None = None
         model_version: str | None = None

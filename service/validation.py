@@ -28,6 +28,7 @@ ERROR_RULES: dict[str, tuple[int, str]] = {
     "less_than_equal": (422, "out_of_range"),
     "unknown_topic": (422, "unknown_topic"),
     "invalid_kind": (422, "invalid_kind"),
+    "invalid_also": (422, "invalid_also"),
     "string_unicode": (400, "invalid_text"),
 }
 WRONG_TYPE = (400, "invalid_type")
@@ -100,7 +101,7 @@ def _api_error(exc: ValidationError) -> APIError:
     elif code == "invalid_text":
         message = f"{where} contains a lone surrogate (\\ud800-\\udfff)"
     else:
-        message = f"{where}: {error['msg']}"
+        message = f"{where}: {error['msg']}" if where else error["msg"]
     return APIError(status, code, message)
 
 

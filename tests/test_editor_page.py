@@ -185,6 +185,35 @@ def test_correcting_a_topic_is_saved_and_shown(page, server):
     assert correction.text.startswith(EXPECTED[1]["headline"])
 
 
+# An item a newsroom files under none of our topics, though it talks like a police story.
+NOT_OURS = "警营开放日迎来小学生\n通讯员 陈敏\n本报讯 近日，某市公安局特警支队开展警营开放日活动，200余名小学生走进训练场，观看警犬表演，体验警用装备，并与民警合影留念。"
+
+
+def test_none_of_ours_chosen_in_the_page_reaches_a_retrained_model_that_flags_the_text(page, server, tmp_path):
+    from model.artifact import load_model
+    from model.taxonomy import load_taxonomy
+    from training.train import TrainingOptions, train_version
+
+    served = load_model(server.root).model
+    assert not served.predict([NOT_OURS], explain=False)[0].needs_review, "pick a text the model is sure of"
+    tag(page, NOT_OURS)
+    page.fill("#editor-token", TOKEN)
+    item = page.locator("#items > li.item").first
+    item.locator(".correct-topic").select_option("none")
+    item.locator(".save-correction").click()
+    saved = page.locator("#items > li.item").first
+    saved.locator(".saved.ok").wait_for()
+    assert saved.locator(".chip").first.inner_text() == "不属于以上主题"
+    store = FeedbackStore(server.database)
+    [record] = [r for r in store.latest_records() if r.text == NOT_OURS]
+    store.close()
+    assert record.topic is None
+    retrained, _ = train_version(
+        tmp_path / "models", load_taxonomy(), options=TrainingOptions(folds=2), feedback=[record]
+    )
+    assert load_model(retrained).model.predict([NOT_OURS], explain=False)[0].needs_review
+
+
 @pytest.mark.parametrize(
     "action, message",
     [

@@ -43,7 +43,52 @@ def test_a_correction_is_stored_and_listed(store_url):
         "wang",
         "policing",
     )
-    assert store.schema_version() == 1
+    assert store.schema_version() == 2
+    store.close()
+
+
+def test_none_of_ours_and_other_acceptable_topics_are_kept_and_exported(store_url):
+    store = FeedbackStore(store_url)
+    store.add(Correction("县中学举行秋季运动会，千余名学生参加。", None, "wang", predicted="party"))
+    store.add(Correction("法官到村里调解宅基地纠纷。", "court", "li", also=("grassroots",)))
+    [none, court] = store.latest_records()
+    assert (none.topic, none.also) == (None, ())
+    assert (court.topic, court.also) == ("court", ("grassroots",))
+    assert [c.to_dict()["also"] for c in store.list()] == [[], ["grassroots"]]
+    store.close()
+
+
+def test_a_version_1_store_migrates_keeping_its_corrections(store_url):
+    """Stores made before corrections could say "none of ours" had topic NOT NULL and no 'also'."""
+    url = store_url.replace("postgresql://", "postgresql+psycopg://")
+    engine = create_engine(url)
+    postgres = url.startswith("postgresql")
+    key = "SERIAL PRIMARY KEY" if postgres else "INTEGER PRIMARY KEY"
+    moment = "TIMESTAMP WITH TIME ZONE" if postgres else "TIMESTAMP"
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE newstag_schema (id INTEGER PRIMARY KEY, version INTEGER NOT NULL)"))
+        connection.execute(text("INSERT INTO newstag_schema VALUES (1, 1)"))
+        connection.execute(
+            text(
+                f"CREATE TABLE corrections (id {key}, created_at {moment} NOT NULL, editor VARCHAR(100)"
+                " NOT NULL, text TEXT NOT NULL, text_sha256 VARCHAR(64) NOT NULL, topic VARCHAR(40) NOT NULL,"
+                " kind VARCHAR(20) NOT NULL, predicted VARCHAR(40), model_version VARCHAR(64), item_id VARCHAR(200),"
+                " note TEXT)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO corrections (created_at, editor, text, text_sha256, topic, kind)"
+                " VALUES ('2026-11-01 08:00:00+00:00', 'wang', '旧的更正。', 'x', 'fire', 'item')"
+            )
+        )
+    engine.dispose()
+    store = FeedbackStore(store_url)
+    assert store.schema_version() == 2
+    [old] = store.list()
+    assert (old.id, old.text, old.topic, old.also) == (1, "旧的更正。", "fire", ())
+    new = store.add(Correction("一条不属于任何主题的文本。", None, "li"))
+    assert new.id == 2 and store.list()[1].topic is None
     store.close()
 
 
@@ -161,12 +206,24 @@ def test_an_editor_correction_is_stored_with_the_editors_name(feedback_client):
         ({"text": "文本。", "topic": "fire", "kind": "essay"}, "tok-wang", 422, "invalid_kind"),
         ({"text": "文本。", "topic": 3}, "tok-wang", 400, "invalid_type"),
         ({"text": "文本。", "topic": "fire", "mood": "x"}, "tok-wang", 422, "unknown_field"),
+        ({"text": "文本。", "topic": None, "also": ["fire"]}, "tok-wang", 422, "invalid_also"),
+        ({"text": "文本。", "topic": "fire", "also": ["fire"]}, "tok-wang", 422, "invalid_also"),
+        ({"text": "文本。", "topic": "fire", "also": ["weather"]}, "tok-wang", 422, "unknown_topic"),
     ],
 )
 def test_bad_corrections_are_refused(feedback_client, body, token, status, code):
     response = send(feedback_client, body, token=token)
     assert response.status_code == status
     assert response.get_json()["error"]["code"] == code
+
+
+def test_an_editor_can_say_none_of_ours_and_list_other_acceptable_topics(feedback_client):
+    none = send(feedback_client, {"text": "社区举办重阳节敬老宴。", "topic": None, "predicted": "grassroots"})
+    assert none.status_code == 201 and none.get_json()["topic"] is None
+    also = send(feedback_client, {"text": "法庭法官下村调解。", "topic": "court", "also": ["grassroots"]})
+    assert also.status_code == 201
+    listed = feedback_client.get("/v1/feedback", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).get_json()
+    assert [(c["topic"], c["also"]) for c in listed["corrections"]] == [(None, []), ("court", ["grassroots"])]
 
 
 def test_listing_needs_the_admin_token_and_valid_parameters(feedback_client):

@@ -39,7 +39,7 @@ from training.corpus import Record
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: a correction may say "none of our topics" and list other acceptable topics
 
 metadata = MetaData()
 
@@ -58,7 +58,8 @@ corrections = Table(
     Column("editor", String(100), nullable=False),
     Column("text", Text, nullable=False),
     Column("text_sha256", String(64), nullable=False, index=True),
-    Column("topic", String(40), nullable=False),
+    Column("topic", String(40)),  # None: the text belongs to none of the topics
+    Column("also", Text),  # other acceptable topics, "|"-separated
     Column("kind", String(20), nullable=False),
     Column("predicted", String(40)),
     Column("model_version", String(64)),
@@ -86,13 +87,14 @@ class Correction:
     """What an editor says a text's topic is."""
 
     text: str
-    topic: str
+    topic: str | None  # None: none of our topics
     editor: str
     kind: str = "item"
     predicted: str | None = None
     model_version: str | None = None
     item_id: str | None = None
     note: str | None = None
+    also: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -112,11 +114,12 @@ class StoredCorrection(Correction):
             "model_version": self.model_version,
             "item_id": self.item_id,
             "note": self.note,
+            "also": list(self.also),
         }
 
     def to_record(self) -> Record:
         """The correction as a corpus record (never a hard case: nobody wrote it as one)."""
-        return Record(f"feedback-{self.id}", self.text, self.topic, (), self.kind, False, f"feedback:{self.id}")
+        return Record(f"feedback-{self.id}", self.text, self.topic, self.also, self.kind, False, f"feedback:{self.id}")
 
 
 def _engine(url: str) -> Engine:
@@ -149,8 +152,24 @@ def _migration_1(connection) -> None:
         index.create(connection, checkfirst=True)
 
 
+def _migration_2(connection) -> None:
+    """Topic may be null ("none of ours") and a correction lists other acceptable topics."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("ALTER TABLE corrections ALTER COLUMN topic DROP NOT NULL"))
+        connection.execute(text("ALTER TABLE corrections ADD COLUMN IF NOT EXISTS also TEXT"))
+        return
+    # SQLite cannot drop NOT NULL in place: rebuild the table and copy the rows.
+    connection.execute(text("ALTER TABLE corrections RENAME TO corrections_v1"))
+    for index in corrections.indexes:
+        connection.execute(text(f"DROP INDEX IF EXISTS {index.name}"))
+    _migration_1(connection)
+    columns = "id, created_at, editor, text, text_sha256, topic, kind, predicted, model_version, item_id, note"
+    connection.execute(text(f"INSERT INTO corrections ({columns}) SELECT {columns} FROM corrections_v1"))
+    connection.execute(text("DROP TABLE corrections_v1"))
+
+
 # Version -> step. A new schema appends a step; opening a store runs the steps it lacks.
-MIGRATIONS: dict[int, Callable] = {1: _migration_1}
+MIGRATIONS: dict[int, Callable] = {1: _migration_1, 2: _migration_2}
 
 
 class FeedbackStore:
@@ -201,6 +220,7 @@ class FeedbackStore:
         created = datetime.now(UTC)
         values = {
             **{k: getattr(correction, k) for k in Correction.__dataclass_fields__},
+            "also": "|".join(correction.also) or None,
             "created_at": created,
             "text_sha256": text_key(correction.text),
         }
@@ -250,4 +270,5 @@ def _from_row(row) -> StoredCorrection:
     if created is not None and created.tzinfo is None:
         created = created.replace(tzinfo=UTC)
     fields = {k: row[k] for k in Correction.__dataclass_fields__}
+    fields["also"] = tuple(row["also"].split("|")) if row["also"] else ()
     return StoredCorrection(**fields, id=int(row["id"]), created_at=created)

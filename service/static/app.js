@@ -3,6 +3,9 @@
 "use strict";
 
 const state = { topics: [], names: {}, items: [], modelVersion: null, filter: null, corrections: {} };
+// The editor's "none of ours" choice: sent as topic null, shown and filtered under this key.
+const NONE = "none";
+const NONE_NAME = "不属于以上主题";
 
 const MESSAGES = {
   empty: "请先粘贴或上传版面文字。",
@@ -50,7 +53,8 @@ async function call(url, options) {
 }
 
 function chip(topic, small = false) {
-  const node = el("span", `chip topic-${topic}${small ? " small" : ""}`, state.names[topic] || topic);
+  const name = topic === NONE ? NONE_NAME : state.names[topic] || topic;
+  const node = el("span", `chip topic-${topic}${small ? " small" : ""}`, name);
   node.dataset.topic = topic;
   return node;
 }
@@ -58,6 +62,8 @@ function chip(topic, small = false) {
 function percent(score) { return `${Math.round(score * 100)}%`; }
 
 function currentTopic(item) { return state.corrections[item.id] || item.topic; }
+
+function correctionOf(item) { return state.corrections[item.id] || ""; }
 
 // Text with the explanation's spans marked; spans are [start, end) offsets into `text`.
 function highlighted(text, explanation) {
@@ -122,6 +128,10 @@ function renderItem(item) {
     option.selected = t.id === topic;
     select.append(option);
   }
+  const none = el("option", "", NONE_NAME);
+  none.value = NONE;
+  none.selected = topic === NONE;
+  select.append(none);
   if (state.corrections[item.id]) node.classList.add("corrected");
   $(".save-correction", node).addEventListener("click", () => saveCorrection(item, node));
   const toggle = $(".toggle", node);
@@ -149,7 +159,7 @@ function renderFilters() {
   all.setAttribute("aria-pressed", String(state.filter === null));
   all.addEventListener("click", () => setFilter(null));
   box.append(all);
-  for (const t of state.topics) {
+  for (const t of [...state.topics, { id: NONE, name: NONE_NAME }]) {
     if (!counts[t.id]) continue;
     const button = el("button", "", `${t.name}（${counts[t.id]}）`);
     button.type = "button";
@@ -223,7 +233,7 @@ async function saveCorrection(item, node) {
     method: "POST",
     headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
     body: JSON.stringify({
-      text: item.text, topic, kind: "item", predicted: item.topic,
+      text: item.text, topic: topic === NONE ? null : topic, kind: "item", predicted: item.topic,
       model_version: state.modelVersion, item_id: item.id,
     }),
   });
@@ -259,13 +269,13 @@ function exportCsv() {
   const header = ["id", "section", "headline", "byline", "topic", "name", "score", "labels", "needs_review",
     "corrected_topic", "text"];
   const rows = state.items.map((i) => [i.id, i.section, i.headline, i.byline, i.topic, i.name, i.score.toFixed(4),
-    i.labels.join("|"), i.needs_review, state.corrections[i.id] || "", i.text]);
+    i.labels.join("|"), i.needs_review, correctionOf(i), i.text]);
   const csv = [header, ...rows].map((row) => row.map(csvCell).join(",")).join("\r\n");
   download("newstag-page.csv", "text/csv;charset=utf-8", "\ufeff" + csv);
 }
 
 function exportJson() {
-  const items = state.items.map((i) => ({ ...i, corrected_topic: state.corrections[i.id] || null }));
+  const items = state.items.map((i) => ({ ...i, corrected_topic: correctionOf(i) || null }));
   download("newstag-page.json", "application/json",
     JSON.stringify({ model_version: state.modelVersion, items }, null, 2));
 }
