@@ -15,6 +15,24 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 
+def wait_until(condition, timeout: float = 60.0, message: str = "condition never held", interval: float = 0.05):
+    """Poll ``condition`` until it returns something true; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(message)
+        time.sleep(interval)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used (from /proc)."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -131,6 +149,14 @@ class Traffic:
         for thread in self.threads:
             thread.start()
         return self
+
+    def wait_for(self, count: int, after: float | None = None, timeout: float = 60.0) -> None:
+        """Wait until ``count`` requests have finished (those started after the moment ``after``, if given)."""
+
+        def done():
+            return sum(1 for started, *_ in list(self.timed) if after is None or started > after) >= count
+
+        wait_until(done, timeout, f"fewer than {count} requests finished in {timeout} s")
 
     def __exit__(self, *exc):
         self.stop.set()

@@ -25,6 +25,16 @@ def server(tmp_path_factory, model_root):
         yield process
 
 
+@pytest.fixture(autouse=True)
+def serving_current(server):
+    """Every test starts with all workers serving the root's current version, whatever ran before."""
+    current = current_version(server.root)
+    if set(server.versions_by_worker(2).values()) != {current}:
+        response = requests.post(f"{server.url}/v1/admin/reload", json={"force": True}, headers=AUTH, timeout=60)
+        assert response.status_code == 200, response.text
+        assert set(server.wait_for_version(current, workers=2).values()) == {current}
+
+
 def test_every_endpoint_answers_over_http(server, data_dir):
     base = server.url
     assert requests.get(f"{base}/healthz", timeout=10).json() == {"status": "ok"}
@@ -86,13 +96,13 @@ def test_reload_switches_every_worker_without_failing_a_request(server, loaded):
     meta = {k: v for k, v in loaded.metadata.items() if k not in ("version", "artifact", "libraries")}
     new = save_version(server.root, loaded.model, meta, make_current=False).name
     with Traffic(server.url) as traffic:
-        time.sleep(1)
+        traffic.wait_for(10)
         response = requests.post(f"{server.url}/v1/admin/reload", json={"model": new}, headers=AUTH, timeout=60)
         assert response.status_code == 200, response.text
         assert response.json() == {"model_version": new, "previous_version": old}
         seen = server.wait_for_version(new, workers=2)
         assert len(seen) == 2 and set(seen.values()) == {new}
-        time.sleep(0.5)
+        traffic.wait_for(10, after=time.monotonic())
     assert traffic.outcomes and all(status == 200 for status, _ in traffic.outcomes), traffic.outcomes[:5]
     assert {version for _, version in traffic.outcomes} <= {old, new}
     assert traffic.outcomes[-1][1] == new
@@ -107,7 +117,7 @@ def test_a_failed_reload_keeps_the_old_model_serving(server):
     joblib_file.write_bytes(joblib_file.read_bytes()[:5000])
     with Traffic(server.url) as traffic:
         response = requests.post(f"{server.url}/v1/admin/reload", json={"model": broken.name}, headers=AUTH, timeout=60)
-        time.sleep(1)
+        traffic.wait_for(10, after=time.monotonic())
     assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_model"
     assert all(outcome == (200, version) for outcome in traffic.outcomes)
     assert set(server.versions_by_worker(2).values()) == {version}

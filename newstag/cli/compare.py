@@ -39,7 +39,7 @@ def compare(old, new, corpora, html_path, no_progress):
 
     \b
     Example:
-      newstag compare models/OLD_VERSION models/NEW_VERSION --html compare.html
+      newstag compare OLD_VERSION NEW_VERSION --html compare.html
     """
     from model.artifact import load_model
     from training.compare import compare_models, format_comparison, write_comparison_html

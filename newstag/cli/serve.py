@@ -12,13 +12,13 @@ from newstag.cli.options import ensure_trained, model_option, settings
 
 
 @click.command()
-@click.option("--host", help="Address to listen on (NEWSTAG_HOST, 127.0.0.1).")
-@click.option("--port", type=int, help="Port to listen on (NEWSTAG_PORT, 8000).")
-@click.option("--workers", type=int, help="Worker processes; each loads the model once (NEWSTAG_WORKERS, 2).")
+@click.option("--host", help="Address to listen on (default: NEWSTAG_HOST; defaults of every setting: README, Configuration).")
+@click.option("--port", type=int, help="Port to listen on (default: NEWSTAG_PORT).")
+@click.option("--workers", type=int, help="Worker processes; each loads the model once (default: NEWSTAG_WORKERS).")
 @click.option(
     "--keepalive",
     type=int,
-    help="Seconds a connection may wait for its next request; 0 closes it after each answer (NEWSTAG_KEEPALIVE, 0).",
+    help="Seconds a connection may wait for its next request; 0 closes it after each answer (default: NEWSTAG_KEEPALIVE).",
 )
 @model_option
 def serve(host, port, workers, keepalive, model):
