@@ -1,7 +1,7 @@
 """Soak run: `newstag serve` with 2 workers under 32 connections of mixed traffic for 120 s.
 
-    python bench/soak.py              # 120 s, writes bench/SOAK.md
-    python bench/soak.py --seconds 30 # a shorter look
+    python -m bench.soak              # 120 s, writes bench/SOAK.md
+    python -m bench.soak --seconds 30 # a shorter look
 
 Mixed traffic: single paragraphs, batches of 16 and whole pages, rotating over distinct texts.
 Reports throughput, p50/p99 latency, errors, and each worker's resident memory at the 30th
@@ -18,14 +18,11 @@ import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "bench"))
-
-from run import log, rss_mb, start_server, unique_paragraphs, worker_pids, wrk  # noqa: E402
-
-from model.taxonomy import load_taxonomy  # noqa: E402
-from training.train import TrainingOptions, train_version  # noqa: E402
+from bench import OUT, log
+from bench.http import rss_mb, start_server, stop_server, worker_pids, wrk
+from bench.texts import unique_paragraphs
+from model.taxonomy import load_taxonomy
+from training.train import TrainingOptions, train_version
 
 MIXED = """
 local bodies, paths = {}, {}
@@ -60,7 +57,7 @@ def mixed_requests(texts: list[str]) -> list[str]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=int, default=120)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
@@ -84,14 +81,13 @@ def main(argv=None) -> int:
             figures = wrk(port, mixed_requests(unique_paragraphs(6000)), args.seconds, connections=32, lua=MIXED)
             sampler.join(30)
         finally:
-            process.terminate()
-            process.wait(60)
+            stop_server(process)
     early, late = samples.get(30.0, {}), samples.get(float(args.seconds) - 1, {})
     growth = {pid: (late[pid] - early[pid]) / early[pid] for pid in early if pid in late}
     report = [
         "# Soak run",
         "",
-        f"`python bench/soak.py --seconds {args.seconds}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: "
+        f"`python -m bench.soak --seconds {args.seconds}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: "
         "`newstag serve --workers 2`, wrk `-t2 -c32` on the same 2 cores, mixed single-paragraph, "
         "16-text batch and 6-item tag-page requests.",
         "",
@@ -109,7 +105,7 @@ def main(argv=None) -> int:
         figures["raw"].strip(),
         "```",
     ]
-    (REPO / "bench" / "SOAK.md").write_text("\n".join(report) + "\n", encoding="utf-8")
+    (OUT / "SOAK.md").write_text("\n".join(report) + "\n", encoding="utf-8")
     log("done: see bench/SOAK.md")
     ok = figures["non_2xx"] == 0 and figures["socket_errors"] == 0 and all(g < 0.10 for g in growth.values())
     return 0 if ok else 1

@@ -27,6 +27,8 @@ MAX_TERM_CHARS = 12
 # Only the heaviest contributions are turned into terms: enough to fill the answer's terms after
 # merging, few enough that explaining costs less than predicting.
 CANDIDATES = 48
+# A term repeated all over a text is highlighted where it first stands, not thousands of times.
+MAX_SPANS = 20
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ def analyse(text: str, tokenizer: Tokenizer) -> Analysis:
 
 def _occurrences(text: str, gram: str) -> list[tuple[int, int]]:
     found, start = [], text.find(gram)
-    while start != -1:
+    while start != -1 and len(found) < MAX_SPANS:
         found.append((start, start + len(gram)))
         start = text.find(gram, start + 1)
     return found
@@ -81,7 +83,9 @@ def explain(analysis: Analysis, row: FeatureRow, weights: np.ndarray, compiled: 
     words = analysis.words
     starts: dict[str, list[int]] = {}
     for index, (word, _, _) in enumerate(words):
-        starts.setdefault(word, []).append(index)
+        found = starts.setdefault(word, [])
+        if len(found) < MAX_SPANS:
+            found.append(index)
     single_words = {(s, e) for _, s, e in words if e - s == 1}
 
     word_terms: list[tuple[tuple[int, int], float]] = []  # (span, weight) per word-feature occurrence

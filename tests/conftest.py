@@ -21,10 +21,38 @@ def taxonomy():
 
 @pytest.fixture(scope="session")
 def model_root(tmp_path_factory, taxonomy) -> Path:
-    """A model root holding one version trained on the bundled corpus (3 folds, for speed)."""
+    """A model trained in seconds on half of the bundled corpus: for tests of what the code does.
+
+    Tests of how well the model does use :func:`full_model_root` and run in the slow lane.
+    """
+    from model.pipeline import PipelineSettings
+    from training.corpus import load_bundled
+    from training.split import split_gate
+
+    train, _ = split_gate(load_bundled(taxonomy))
+    half = train[::2]
     root = tmp_path_factory.mktemp("models")
+    options = TrainingOptions(folds=2, settings=PipelineSettings(calibration_folds=3))
+    train_version(root, taxonomy, extra=half, use_bundled=False, options=options)
+    return root
+
+
+@pytest.fixture(scope="session")
+def full_model_root(tmp_path_factory, taxonomy) -> Path:
+    """A model trained on the whole bundled corpus (less its gate split), 3 folds: for tests of quality."""
+    root = tmp_path_factory.mktemp("full-models")
     train_version(root, taxonomy, options=TrainingOptions(folds=3))
     return root
+
+
+@pytest.fixture(scope="session")
+def full_loaded(full_model_root):
+    return load_model(full_model_root)
+
+
+@pytest.fixture(scope="session")
+def full_model(full_loaded):
+    return full_loaded.model
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,8 @@ from tests.conftest import DATA
 from tests.servers import ServerProcess
 from training.feedback import FeedbackStore
 
+pytestmark = pytest.mark.slow  # real servers, processes or browsers
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -20,6 +20,8 @@ from model.artifact import current_version, list_versions, load_model, save_vers
 from tests.servers import ServerProcess, Traffic, cpu_seconds, wait_until
 from training.feedback import FeedbackStore
 
+pytestmark = pytest.mark.slow  # real servers, processes or browsers
+
 
 def _meta(loaded):
     return {k: v for k, v in loaded.metadata.items() if k not in ("version", "artifact", "libraries")}

@@ -244,6 +244,7 @@ def test_feedback_is_hidden_when_no_editors_are_configured(client):
     assert client.get("/v1/feedback", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).status_code == 404
 
 
+@pytest.mark.slow
 def test_parallel_clients_through_two_workers_lose_no_correction(tmp_path, model_root):
     import shutil
 

@@ -4,6 +4,7 @@ compare shows what changed, reload serves it; worse models are refused by the ga
 import json
 import random
 
+import pytest
 import requests
 
 from model.artifact import current_version, list_versions
@@ -13,6 +14,8 @@ from tests.servers import ServerProcess
 from tests.test_cli import run
 from training.corpus import load_bundled
 from training.split import split_gate
+
+pytestmark = pytest.mark.slow  # real servers, processes or browsers
 
 EDITOR = {"Authorization": "Bearer tok-chen"}
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.servers import ServerProcess
+
+pytestmark = pytest.mark.slow  # real servers, processes or browsers
 
 TOKEN = "fuzz-token"
 CONFIG = Path(__file__).parent / "schemathesis.toml"

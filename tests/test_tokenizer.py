@@ -1,5 +1,7 @@
 import pickle
 
+import pytest
+
 from model.tokenizer import Tokenizer, load_domain_words
 
 
@@ -38,6 +40,7 @@ def test_domain_dictionary_frequencies_are_the_ones_jieba_would_choose():
         assert engine.FREQ[word] == freq, word
 
 
+@pytest.mark.slow
 def test_rjieba_and_jieba_cut_every_corpus_record_the_same(taxonomy):
     from model.normalize import normalize
     from training.corpus import load_bundled
