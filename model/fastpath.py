@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
-from scipy.special import expit
 
+# Rows are turned into decision values this many at a time (bounds the temporary memory).
+CHUNK = 512
 # scikit-learn's char analyzer collapses whitespace runs the same way before cutting n-grams.
 _WHITE_SPACES = re.compile(r"\s\s+")
 
@@ -50,41 +50,97 @@ class FeatureRow:
 
 
 class CompiledModel:
-    """Features and probabilities of a fitted pipeline without scikit-learn in the loop."""
+    """Features and probabilities of a fitted pipeline as plain arrays, without scikit-learn.
 
-    def __init__(self, pipeline, tokenizer):
-        features = pipeline.named_steps["features"]
-        words, chars = features.words_, features.chars_
+    Built from a fitted pipeline (:meth:`from_pipeline`) or from the arrays and settings that
+    :meth:`to_arrays` gives, which the artifact stores as a data-only file.
+    """
+
+    def __init__(self, arrays: dict[str, np.ndarray], settings: dict, tokenizer, word_index: dict | None = None):
         self.tokenizer = tokenizer
-        self.lead_weight = float(features.lead_weight)
-        self.n_words = len(words.vocabulary_)
-        self.word_index = words.vocabulary_  # shared with the vectorizer, not copied
-        self.char_sizes = range(chars.ngram_range[0], chars.ngram_range[1] + 1)
-        if chars.ngram_range[1] > 3:
+        self.lead_weight = float(settings["lead_weight"])
+        self.char_sizes = range(settings["char_ngram_range"][0], settings["char_ngram_range"][1] + 1)
+        if self.char_sizes.stop > 4:
             raise ValueError("the fast path packs character n-grams of at most 3 characters into integers")
-        grams = list(chars.vocabulary_)
-        keys = np.array([_gram_key(gram) for gram in grams], dtype=np.uint64)
-        order = np.argsort(keys)
-        self.char_keys = keys[order]
-        self.char_columns = np.array([chars.vocabulary_[grams[i]] + self.n_words for i in order], dtype=np.int64)
-        self.idf = np.concatenate([words.idf_, chars.idf_])
+        self.classes = np.asarray(settings["classes"])
+        self.estimator_classes = list(settings["estimator_classes"])
+        self.char_keys = arrays["char_keys"]
+        self.char_columns = arrays["char_columns"]
+        self.idf = arrays["idf"]
+        self.coef_t = arrays["coef_t"]
+        self.intercept = arrays["intercept"]
+        self.positions = arrays["positions"]
+        self.a, self.b = arrays["calibration_a"], arrays["calibration_b"]
+        self.n_words = int(settings["n_words"])
         self.n_main = len(self.idf)  # the lead block's columns follow, in the same order
+        self._word_names: list[str] | None = None
+        if word_index is None:  # from stored arrays: the vocabulary is its words joined by newlines
+            self._word_names = bytes(arrays["word_names"]).decode("utf-8").split("\n") if self.n_words else []
+            word_index = {word: column for column, word in enumerate(self._word_names)}
+        self.word_index = word_index
+        self._columns: dict[tuple[str, ...], np.ndarray] = {}
+        self._char_keys_by_column: np.ndarray | None = None
+
+    @classmethod
+    def from_pipeline(cls, pipeline, tokenizer) -> CompiledModel:
+        """The fast path of a fitted pipeline (its vocabulary dict is shared, not copied)."""
+        features = pipeline.named_steps["features"]
+        if hasattr(features, "transformer_list"):  # format 1: words and chars in a FeatureUnion, no lead block
+            (_, words), (_, chars) = features.transformer_list
+            lead_weight = 0.0
+        else:
+            words, chars, lead_weight = features.words_, features.chars_, features.lead_weight
         classify = pipeline.named_steps["classify"]
         calibrated = classify.calibrated_classifiers_[0]
         estimator = calibrated.estimator
         if len(classify.classes_) < 3 or calibrated.method != "sigmoid" or len(classify.calibrated_classifiers_) != 1:
             raise ValueError("the fast path covers a multi-class, sigmoid-calibrated, single-estimator pipeline")
-        self.classes = np.asarray(classify.classes_)
-        self.coef_t = np.ascontiguousarray(estimator.coef_.T)
-        self.intercept = np.asarray(estimator.intercept_, dtype=np.float64)
-        positions = [list(self.classes).index(c) for c in estimator.classes_]
-        self.positions = np.asarray(positions)
-        self.estimator_classes = [str(c) for c in estimator.classes_]
-        self.a = np.array([c.a_ for c in calibrated.calibrators], dtype=np.float64)
-        self.b = np.array([c.b_ for c in calibrated.calibrators], dtype=np.float64)
-        self._columns: dict[tuple[str, ...], np.ndarray] = {}
-        self._word_names: list[str] | None = None
-        self._char_keys_by_column: np.ndarray | None = None
+        n_words = len(words.vocabulary_)
+        grams = list(chars.vocabulary_)
+        keys = np.array([_gram_key(gram) for gram in grams], dtype=np.uint64)
+        order = np.argsort(keys)
+        classes = [str(c) for c in classify.classes_]
+        arrays = {
+            "char_keys": keys[order],
+            "char_columns": np.array([chars.vocabulary_[grams[i]] + n_words for i in order], dtype=np.int64),
+            "idf": np.concatenate([words.idf_, chars.idf_]),
+            "coef_t": np.ascontiguousarray(estimator.coef_.T, dtype=np.float64),
+            "intercept": np.asarray(estimator.intercept_, dtype=np.float64),
+            "positions": np.array([classes.index(str(c)) for c in estimator.classes_], dtype=np.int64),
+            "calibration_a": np.array([c.a_ for c in calibrated.calibrators], dtype=np.float64),
+            "calibration_b": np.array([c.b_ for c in calibrated.calibrators], dtype=np.float64),
+        }
+        settings = {
+            "lead_weight": float(lead_weight),
+            "char_ngram_range": list(chars.ngram_range),
+            "classes": classes,
+            "estimator_classes": [str(c) for c in estimator.classes_],
+            "n_words": n_words,
+        }
+        return cls(arrays, settings, tokenizer, word_index=words.vocabulary_)
+
+    def to_arrays(self) -> tuple[dict[str, np.ndarray], dict]:
+        """Everything the fast path needs, as named arrays and JSON-ready settings."""
+        names = "\n".join(self.feature_name(column) for column in range(self.n_words))
+        arrays = {
+            "word_names": np.frombuffer(names.encode("utf-8"), dtype=np.uint8),
+            "char_keys": self.char_keys,
+            "char_columns": self.char_columns,
+            "idf": self.idf,
+            "coef_t": self.coef_t,
+            "intercept": self.intercept,
+            "positions": self.positions,
+            "calibration_a": self.a,
+            "calibration_b": self.b,
+        }
+        settings = {
+            "lead_weight": self.lead_weight,
+            "char_ngram_range": [self.char_sizes.start, self.char_sizes.stop - 1],
+            "classes": [str(c) for c in self.classes],
+            "estimator_classes": self.estimator_classes,
+            "n_words": self.n_words,
+        }
+        return arrays, settings
 
     def columns_for(self, labels: tuple[str, ...]) -> np.ndarray:
         """Probability columns of the given class labels, in their order (cached)."""
@@ -167,25 +223,31 @@ class CompiledModel:
         at[at == len(self.char_keys)] = 0
         return self.char_columns[at[self.char_keys[at] == keys]]
 
-    def matrix(self, rows: list[FeatureRow]) -> sparse.csr_matrix:
-        """The rows as a CSR matrix shaped like the pipeline's feature matrix."""
-        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum([len(r.columns) for r in rows], out=indptr[1:])
-        columns = np.concatenate([r.columns for r in rows]) if rows else np.empty(0, dtype=np.int64)
-        values = np.concatenate([r.values for r in rows]) if rows else np.empty(0)
-        width = self.n_main * (2 if self.lead_weight else 1)
-        return sparse.csr_matrix((values, columns, indptr), shape=(len(rows), width))
-
     def probabilities(self, rows: list[FeatureRow]) -> np.ndarray:
         """Calibrated probabilities, one column per class of the pipeline (its order)."""
-        if len(rows) == 1:  # one text: skip building a sparse matrix
-            decision = (rows[0].values @ self.coef_t[rows[0].columns] + self.intercept)[np.newaxis, :]
-        else:
-            decision = np.asarray(self.matrix(rows) @ self.coef_t) + self.intercept
+        decision = np.empty((len(rows), len(self.intercept)))
+        for start in range(0, len(rows), CHUNK):
+            decision[start : start + CHUNK] = self._decision(rows[start : start + CHUNK])
         proba = np.zeros((len(rows), len(self.classes)))
-        proba[:, self.positions] = expit(-(self.a * decision + self.b))
+        # scikit-learn's sigmoid calibration: 1 / (1 + exp(a * decision + b)).
+        proba[:, self.positions] = 1.0 / (1.0 + np.exp(self.a * decision + self.b))
         denominator = proba.sum(axis=1, keepdims=True)
         uniform = np.full_like(proba, 1 / len(self.classes))
         proba = np.divide(proba, denominator, out=uniform, where=denominator != 0)
         proba[(proba > 1.0) & (proba <= 1.0 + 1e-5)] = 1.0
         return proba
+
+    def _decision(self, rows: list[FeatureRow]) -> np.ndarray:
+        """The linear model's decision values: each row's values times the coefficients of its columns."""
+        if len(rows) == 1:  # one text: no bookkeeping
+            return (rows[0].values @ self.coef_t[rows[0].columns] + self.intercept)[np.newaxis, :]
+        lengths = np.array([len(r.columns) for r in rows])
+        decision = np.zeros((len(rows), len(self.intercept)))
+        if lengths.sum():
+            columns = np.concatenate([r.columns for r in rows])
+            values = np.concatenate([r.values for r in rows])
+            contributions = values[:, np.newaxis] * self.coef_t[columns]
+            starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+            filled = lengths > 0
+            decision[filled] = np.add.reduceat(contributions, starts[filled], axis=0)
+        return decision + self.intercept

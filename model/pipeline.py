@@ -20,16 +20,30 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
-from model.explain import analyse
-from model.explain import explain as explain_terms
-from model.fastpath import CompiledModel, FeatureRow
+from model.fastpath import CompiledModel
 from model.lead import lead_of
 from model.normalize import normalize
-from model.prediction import Prediction, ReviewRule, TopicScore
+from model.prediction import Prediction, ReviewRule
+from model.predictor import Predictor, decide  # noqa: F401  (decide: training imports it from here)
 from model.taxonomy import Taxonomy
 from model.tokenizer import Tokenizer
 
 NONE_LABEL = "__none__"
+
+
+class TextNormalizer(TransformerMixin, BaseEstimator):
+    """Pipeline step of format-1 models (trained before the lead block): raw texts to normalised texts.
+
+    Kept so those models still load; new pipelines normalise inside :class:`TextFeatures`.
+    """
+
+    def fit(self, X, y=None):
+        self.n_features_in_ = 1
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self, "n_features_in_")
+        return [normalize(text) for text in X]
 
 
 class WordAnalyzer:
@@ -145,79 +159,40 @@ class TopicModel:
         state["_compiled"] = None
         return state
 
-    @property
-    def compiled(self) -> CompiledModel:
-        """The fast path: the same pipeline as arrays (built on first use, never pickled)."""
-        if self._compiled is None:
-            self._compiled = CompiledModel(self.pipeline, self.tokenizer)
-        return self._compiled
+    def __setstate__(self, state: dict) -> None:
+        # Format-1 models had a review margin and a feature-name cache instead of a review rule.
+        if "review" not in state:
+            state["review"] = ReviewRule(0.0, state.pop("review_margin", 0.1))
+        state.pop("_names", None)
+        state.setdefault("_compiled", None)
+        self.__dict__.update(state)
 
     @property
     def tokenizer(self) -> Tokenizer:
         return self.pipeline.named_steps["features"].words_.analyzer.tokenizer
 
+    @property
+    def predictor(self) -> Predictor:
+        """The fast path: the same pipeline as arrays, with its decisions (built on first use, never pickled)."""
+        if self._compiled is None:
+            self._compiled = CompiledModel.from_pipeline(self.pipeline, self.tokenizer)
+        return Predictor(self._compiled, self.taxonomy, self.thresholds, self.review, self.explain_terms)
+
+    @property
+    def compiled(self) -> CompiledModel:
+        return self.predictor.compiled
+
     def warm(self) -> None:
-        """Load the tokenizer dictionaries, compile the fast path, classify and explain once."""
-        self.tokenizer.warm()
-        self.predict(["近日，某派出所民警在巡逻中查获一辆被盗电动车。"], explain=True)
-
-    # -- probabilities ---------------------------------------------------------------------
-
-    def _topic_columns(self) -> np.ndarray:
-        return self.compiled.columns_for(self.taxonomy.ids)
-
-    def _rows_and_probabilities(self, texts: list[str]) -> tuple[list[FeatureRow], np.ndarray]:
-        """Feature rows of the texts and their topic probabilities (taxonomy order), by the fast path."""
-        compiled = self.compiled
-        rows = [compiled.row(normalize(t), lead=normalize(lead_of(t))) for t in texts]
-        return rows, compiled.probabilities(rows)[:, self._topic_columns()]
+        self.predictor.warm()
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
         """One row per text, one column per topic in taxonomy order (the fast path)."""
-        return self._rows_and_probabilities(texts)[1]
+        return self.predictor.probabilities(texts)
+
+    def predict(self, texts: list[str], explain: bool = True) -> list[Prediction]:
+        return self.predictor.predict(texts, explain)
 
     def reference_probabilities(self, texts: list[str]) -> np.ndarray:
         """The same through scikit-learn's own pipeline: the reference the fast path must equal."""
-        return self.pipeline.predict_proba(texts)[:, self._topic_columns()]
-
-    # -- predictions -----------------------------------------------------------------------
-
-    def predict(self, texts: list[str], explain: bool = True) -> list[Prediction]:
-        """Predict every text; ``explain`` adds the deciding terms with their spans.
-
-        With ``explain`` each text is normalised with offsets and cut once, and both the
-        features and the explanation come from that one pass.
-        """
-        if not texts:
-            return []
-        if not explain:
-            return [self._decide(probs) for probs in self.probabilities(texts)]
-        compiled = self.compiled
-        analyses = [analyse(text, self.tokenizer) for text in texts]
-        rows = [
-            compiled.row(a.normalized.text, a.tokens, lead=normalize(lead_of(t)))
-            for a, t in zip(analyses, texts, strict=True)
-        ]
-        proba = compiled.probabilities(rows)[:, self._topic_columns()]
-        results = []
-        for analysis, row, probs in zip(analyses, rows, proba, strict=True):
-            prediction = self._decide(probs)
-            weights = compiled.topic_weights(prediction.topic)
-            terms = explain_terms(analysis, row, weights, compiled, self.explain_terms)
-            results.append(Prediction(prediction.topics, prediction.labels, prediction.needs_review, terms))
-        return results
-
-    def _decide(self, probs: np.ndarray) -> Prediction:
-        return decide(probs, self.taxonomy, self.thresholds, self.review)
-
-
-def decide(probs: np.ndarray, taxonomy: Taxonomy, thresholds: dict[str, float], review: ReviewRule) -> Prediction:
-    """A prediction from one row of topic probabilities (taxonomy order)."""
-    values = probs.tolist()
-    # Best first; Python's sort is stable, so ties keep taxonomy order.
-    order = sorted(range(len(values)), key=values.__getitem__, reverse=True)
-    ids, topics_of = taxonomy.ids, taxonomy.topics
-    topics = tuple(TopicScore(ids[i], topics_of[i].name, values[i]) for i in order)
-    labels = tuple(t.topic for t in topics if t.score >= thresholds[t.topic])
-    second = topics[1].score if len(topics) > 1 else 0.0
-    return Prediction(topics, labels, needs_review=review.flags(topics[0].score, second, bool(labels)))
+        columns = self.compiled.columns_for(self.taxonomy.ids)
+        return self.pipeline.predict_proba(texts)[:, columns]

@@ -13,12 +13,10 @@ import logging
 import re
 import threading
 from importlib import resources
+from typing import TYPE_CHECKING
 
-import jieba
-
-# jieba installs its own stderr handler at DEBUG level and announces every dictionary load;
-# a library must not talk on stderr, so only its warnings pass.
-jieba.setLogLevel(logging.WARNING)
+if TYPE_CHECKING:
+    import jieba
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +45,9 @@ def load_domain_words() -> list[tuple[str, int]]:
     return words
 
 
-# Built jieba engines by their extra words, shared by every Tokenizer of the process, so a server
-# can build the dictionary once before it forks its workers (see preload_jieba).
+# Built jieba engines by their extra words, shared by every Tokenizer of the process. With rjieba
+# installed, jieba is imported and its dictionary (about 65 MB) built only when a tie-prone text
+# first needs it, so most workers never hold it.
 _JIEBA_ENGINES: dict[tuple[str, ...], jieba.Tokenizer] = {}
 _ENGINES_LOCK = threading.Lock()
 
@@ -62,17 +61,17 @@ def _build_jieba(extra_words: tuple[str, ...]) -> jieba.Tokenizer:
     with _ENGINES_LOCK:
         engine = _JIEBA_ENGINES.get(extra_words)
         if engine is None:
+            import jieba
+
+            # jieba installs its own stderr handler at DEBUG level and announces every dictionary
+            # load; a library must not talk on stderr, so only its warnings pass.
+            jieba.setLogLevel(logging.WARNING)
             engine = jieba.Tokenizer()
             engine.initialize()
             for word, freq in _words_to_add(extra_words):
                 engine.add_word(word, freq)
             _JIEBA_ENGINES[extra_words] = engine
     return engine
-
-
-def preload_jieba() -> None:
-    """Build the default jieba engine now (a server's master does this before forking workers)."""
-    _build_jieba(())
 
 
 @functools.cache

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from model.artifact import load_model
+from model.artifact import load_model, load_pipeline_model
 from model.taxonomy import load_taxonomy
 from training.train import TrainingOptions, train_version
 
@@ -47,7 +47,7 @@ def full_model_root(tmp_path_factory, taxonomy) -> Path:
 
 @pytest.fixture(scope="session")
 def full_loaded(full_model_root):
-    return load_model(full_model_root)
+    return load_pipeline_model(full_model_root)
 
 
 @pytest.fixture(scope="session")
@@ -57,6 +57,13 @@ def full_model(full_loaded):
 
 @pytest.fixture(scope="session")
 def loaded(model_root):
+    """The session model with its scikit-learn pipeline (it answers exactly as the data-only file does)."""
+    return load_pipeline_model(model_root)
+
+
+@pytest.fixture(scope="session")
+def served(model_root):
+    """The session model as serving loads it: from the data-only file, without scikit-learn."""
     return load_model(model_root)
 
 

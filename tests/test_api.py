@@ -190,7 +190,7 @@ def test_reload_swaps_in_a_new_version_and_refuses_a_damaged_one(private_root, l
     meta = {k: v for k, v in loaded.metadata.items() if k not in ("version", "artifact", "libraries")}
     new = save_version(private_root, loaded.model, meta, make_current=False).name
 
-    damaged = private_root / new / "model.joblib"
+    damaged = private_root / new / "model.npz"
     original = damaged.read_bytes()
     damaged.write_bytes(original[:-100])
     response = post(client, "/v1/admin/reload", {"model": new}, headers=AUTH)

@@ -1,8 +1,11 @@
 """Artifacts: versions, the current pointer, and refusals of damaged or mismatched files."""
 
 import json
+import subprocess
+import sys
 
 import joblib
+import numpy as np
 import pytest
 
 from model import artifact
@@ -11,10 +14,12 @@ from model.artifact import (
     current_version,
     list_versions,
     load_model,
+    load_pipeline_model,
     resolve_model_dir,
     save_version,
     switch_current,
     verify,
+    verify_pipeline,
 )
 
 
@@ -42,32 +47,94 @@ def test_root_and_version_directory_both_load(root):
     assert load_model(root / version).version == load_model(root).version == version
 
 
-def test_a_flipped_byte_is_refused_before_unpickling(root, monkeypatch):
-    path = resolve_model_dir(root) / "model.joblib"
+@pytest.mark.parametrize("name", ["model.npz", "model.joblib"])
+def test_a_flipped_byte_is_refused_before_the_file_is_read(root, monkeypatch, name):
+    path = resolve_model_dir(root) / name
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
     monkeypatch.setattr(joblib, "load", lambda *a, **k: pytest.fail("unpickled a tampered file"))
+    monkeypatch.setattr(np, "load", lambda *a, **k: pytest.fail("read a tampered file"))
+    with pytest.raises(ArtifactError, match="does not match"):
+        (load_model if name == "model.npz" else load_pipeline_model)(root)
+
+
+@pytest.mark.parametrize("name", ["model.npz", "model.joblib"])
+def test_a_truncated_or_missing_file_is_refused(root, name):
+    path = resolve_model_dir(root) / name
+    path.write_bytes(path.read_bytes()[:1000])
+    load = load_model if name == "model.npz" else load_pipeline_model
+    with pytest.raises(ArtifactError, match="modified or truncated"):
+        load(root)
+    path.unlink()
+    with pytest.raises(ArtifactError, match="missing"):
+        load(root)
+
+
+def test_a_valid_npz_that_is_not_the_recorded_one_is_refused(root):
+    version_dir = resolve_model_dir(root)
+    np.savez(version_dir / "model.npz", coef_t=np.zeros((2, 2)))
     with pytest.raises(ArtifactError, match="does not match"):
         load_model(root)
 
 
-def test_a_truncated_artifact_is_refused(root):
-    path = resolve_model_dir(root) / "model.joblib"
-    path.write_bytes(path.read_bytes()[:1000])
-    with pytest.raises(ArtifactError, match="modified or truncated"):
+def test_a_data_file_holding_a_pickle_is_refused_even_with_a_matching_hash(root):
+    """Someone who can also rewrite model.json still cannot make loading run code."""
+    version_dir = resolve_model_dir(root)
+    np.savez(version_dir / "model.npz", coef_t=np.array([{"a": 1}], dtype=object))
+    meta = json.loads((version_dir / "model.json").read_text())
+    meta["serving"]["sha256"] = artifact.sha256_file(version_dir / "model.npz")
+    (version_dir / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(ArtifactError, match="cannot be loaded"):
         load_model(root)
 
 
-def test_another_scikit_learn_version_is_refused_with_the_fix(root):
+def test_other_library_versions_are_refused_with_the_fix(root):
     meta_path = resolve_model_dir(root) / "model.json"
     meta = json.loads(meta_path.read_text())
     meta["libraries"]["scikit-learn"] = "0.24.2"
     meta_path.write_text(json.dumps(meta))
+    verify(resolve_model_dir(root))  # serving reads arrays: scikit-learn's version does not matter
     with pytest.raises(
         ArtifactError, match=r"built with scikit-learn 0\.24\.2.*install scikit-learn==0\.24\.2 or retrain"
     ):
+        verify_pipeline(resolve_model_dir(root))
+    meta["libraries"]["jieba"] = "0.39"  # jieba cuts the words: its version matters to serving
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(ArtifactError, match=r"built with jieba 0\.39"):
         verify(resolve_model_dir(root))
+
+
+def test_serving_a_model_imports_no_scikit_learn_scipy_or_joblib(root):
+    code = (
+        "import sys; from model.artifact import load_model; m = load_model(sys.argv[1]).model; m.warm(); "
+        "print(m.predict(['近日，某派出所民警在夜间巡逻中抓获一名盗窃嫌疑人。'])[0].topic); "
+        "print(sorted({k.split('.')[0] for k in sys.modules} & {'sklearn', 'scipy', 'joblib'}))"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["policing", "[]"]
+
+
+def test_a_version_from_before_data_only_files_loads_with_a_warning_and_converts(root, caplog):
+    version_dir = resolve_model_dir(root)
+    (version_dir / "model.npz").unlink()
+    meta = json.loads((version_dir / "model.json").read_text())
+    serving = meta.pop("serving")
+    (version_dir / "model.json").write_text(json.dumps(meta))
+    old = load_model(root)
+    assert f"newstag models convert {version_dir.name}" in caplog.text
+    text = "近日，某县消防救援大队开展高层建筑灭火演练。"
+    expected = old.model.predict([text])[0].to_dict()
+
+    from newstag.cli import main
+
+    assert main(["models", "convert", version_dir.name, "--root", str(root)]) == 0
+    converted = json.loads((version_dir / "model.json").read_text())
+    assert converted["serving"]["sha256"] == artifact.sha256_file(version_dir / "model.npz") == serving["sha256"]
+    fresh = load_model(root)
+    assert type(fresh.model).__name__ == "Predictor"
+    assert fresh.model.predict([text])[0].to_dict() == expected
 
 
 @pytest.mark.parametrize("content", ["{broken", "[]", json.dumps({"version": "x"})])

@@ -118,7 +118,7 @@ def test_a_full_disk_while_saving_keeps_the_previous_model(private_root, loaded,
 
 
 def test_serve_refuses_a_damaged_current_model(private_root):
-    target = private_root / current_version(private_root) / "model.joblib"
+    target = private_root / current_version(private_root) / "model.npz"
     target.write_bytes(target.read_bytes()[:-1])
     result = subprocess.run(
         [sys.executable, "-m", "newstag", "serve", "--port", "1"],

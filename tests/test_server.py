@@ -115,8 +115,8 @@ def test_a_failed_reload_keeps_the_old_model_serving(server):
     version = next(iter(set(serving.values())))
     broken = server.root / "20300101T000000000Z-badbad"
     shutil.copytree(server.root / version, broken)
-    joblib_file = broken / "model.joblib"
-    joblib_file.write_bytes(joblib_file.read_bytes()[:5000])
+    data_file = broken / "model.npz"
+    data_file.write_bytes(data_file.read_bytes()[:5000])
     with Traffic(server.url) as traffic:
         response = requests.post(f"{server.url}/v1/admin/reload", json={"model": broken.name}, headers=AUTH, timeout=60)
         traffic.wait_for(10, after=time.monotonic())
@@ -129,7 +129,7 @@ def test_serve_refuses_to_start_with_a_damaged_explicit_model(tmp_path, model_ro
     root = tmp_path / "models"
     shutil.copytree(model_root, root)
     version_dir = root / current_version(root)
-    (version_dir / "model.joblib").write_bytes(b"not a model")
+    (version_dir / "model.npz").write_bytes(b"not a model")
     result = subprocess.run(
         [sys.executable, "-m", "newstag", "serve", "--port", "1", "--model", str(version_dir)],
         capture_output=True,

@@ -74,8 +74,5 @@ def test_tokenizer_pickles_without_its_jieba_state():
 
 
 def test_jieba_engines_are_built_once_per_process():
-    from model.tokenizer import preload_jieba
-
-    preload_jieba()
     assert Tokenizer(backend="jieba")._jieba_engine() is Tokenizer(backend="jieba")._jieba_engine()
     assert Tokenizer(extra_words=("桐检",))._jieba_engine() is not Tokenizer()._jieba_engine()

@@ -82,12 +82,12 @@ def gate_metrics(metadata: dict, model: Callable[[], TopicModel], gate: list[Rec
 
 
 def check_candidate(current: LoadedModel, candidate: LoadedModel, margins: GateMargins = GateMargins()) -> GateVerdict:
-    """Judge a candidate against the model now serving, on the bundled gate split."""
-    from training.corpus import load_bundled
-    from training.split import split_gate
+    """Judge a candidate against the model now serving by the gate metrics both recorded when trained.
 
-    taxonomy = candidate.model.taxonomy
-    gate = split_gate(load_bundled(taxonomy))[1]
-    old = gate_metrics(current.metadata, lambda: current.model, gate, taxonomy)
-    new = gate_metrics(candidate.metadata, lambda: candidate.model, gate, taxonomy)
+    Nothing is re-scored: a service never loads the corpus or scikit-learn to reload.
+    """
+    old, new = (m.metadata.get("metrics", {}).get("gate") for m in (current, candidate))
+    if not old or not new:
+        missing = current if not old else candidate
+        return GateVerdict(False, 0.0, 0.0, reasons=(f"{missing.version} recorded no gate metrics",))
     return judge(old, new, margins)

@@ -93,3 +93,27 @@ def prune(keep, root):
         shutil.rmtree(root / version)
         click.echo(f"removed {version}")
     click.echo(f"{len(versions) - len(doomed)} version(s) kept in {root}.")
+
+
+@models.command("convert")
+@click.argument("version")
+@root_option
+def convert(version, root):
+    """Write the data-only file (model.npz) of a VERSION trained before them.
+
+    Such versions load through pickle, which needs scikit-learn and can run code from the file;
+    once converted they load from arrays alone. Only the version's model.npz and model.json are
+    written; the pipeline file stays as it is.
+
+    \b
+    Example:
+      newstag models convert VERSION
+    """
+    from model.artifact import DATA_FILE, convert_version, read_metadata
+
+    root = root or settings().root
+    if "serving" in read_metadata(root / version):
+        click.echo(f"{version} already has its data-only file ({DATA_FILE}).")
+        return
+    path = convert_version(root / version)
+    click.echo(f"Wrote {path}; {version} now loads without scikit-learn.")

@@ -12,13 +12,13 @@ from newstag.cli.options import ensure_trained, model_option, settings
 
 
 @click.command()
-@click.option("--host", help="Address to listen on (default: NEWSTAG_HOST; defaults of every setting: README, Configuration).")
+@click.option("--host", help="Address to listen on (default: NEWSTAG_HOST).")
 @click.option("--port", type=int, help="Port to listen on (default: NEWSTAG_PORT).")
 @click.option("--workers", type=int, help="Worker processes; each loads the model once (default: NEWSTAG_WORKERS).")
 @click.option(
     "--keepalive",
     type=int,
-    help="Seconds a connection may wait for its next request; 0 closes it after each answer (default: NEWSTAG_KEEPALIVE).",
+    help="Seconds a connection may wait for its next request; 0 closes it after each answer (NEWSTAG_KEEPALIVE).",
 )
 @model_option
 def serve(host, port, workers, keepalive, model):
@@ -34,7 +34,6 @@ def serve(host, port, workers, keepalive, model):
       NEWSTAG_ADMIN_TOKEN=s3cret newstag serve --port 8000 --workers 2
     """
     from model.artifact import resolve_model_dir, verify
-    from model.tokenizer import preload_jieba
     from service.server import run_server
 
     config = settings(host=host, port=port, workers=workers, keepalive=keepalive)
@@ -46,9 +45,6 @@ def serve(host, port, workers, keepalive, model):
         version_dir = resolve_model_dir(config.root)
     verify(version_dir)
     logging.getLogger().setLevel(logging.INFO)
-    # Workers fork from this process: jieba's dictionary, built once here, is theirs for free
-    # (it serves the rare texts the faster rjieba must not cut).
-    preload_jieba()
     click.echo(f"newstag: serving {version_dir.name} on http://{config.host}:{config.port}", err=True)
     sys.stderr.flush()
     run_server(config)

@@ -1,0 +1,103 @@
+"""Answers of a trained model from its compiled arrays: probabilities, decisions, explanations.
+
+A :class:`Predictor` needs no scikit-learn: the service and the command line load one from a
+version's data-only file (:mod:`model.artifact`); training wraps a fitted pipeline in a
+:class:`model.pipeline.TopicModel`, which predicts through the same code.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.explain import analyse
+from model.explain import explain as explain_terms
+from model.fastpath import CompiledModel, FeatureRow
+from model.lead import lead_of
+from model.normalize import normalize
+from model.prediction import Prediction, ReviewRule, TopicScore
+from model.taxonomy import Taxonomy
+from model.tokenizer import Tokenizer
+
+
+class Predictor:
+    """A compiled model with its taxonomy, per-topic thresholds and review rule."""
+
+    def __init__(
+        self,
+        compiled: CompiledModel,
+        taxonomy: Taxonomy,
+        thresholds: dict[str, float],
+        review: ReviewRule,
+        explain_terms: int = 8,
+    ):
+        self.compiled = compiled
+        self.taxonomy = taxonomy
+        self.thresholds = thresholds
+        self.review = review
+        self.explain_terms = explain_terms
+
+    @property
+    def tokenizer(self) -> Tokenizer:
+        return self.compiled.tokenizer
+
+    def warm(self) -> None:
+        """Load the tokenizer dictionaries, compile the fast path, classify and explain once."""
+        self.tokenizer.warm()
+        self.predict(["近日，某派出所民警在巡逻中查获一辆被盗电动车。"], explain=True)
+
+    # -- probabilities ---------------------------------------------------------------------
+
+    def _topic_columns(self) -> np.ndarray:
+        return self.compiled.columns_for(self.taxonomy.ids)
+
+    def _rows_and_probabilities(self, texts: list[str]) -> tuple[list[FeatureRow], np.ndarray]:
+        """Feature rows of the texts and their topic probabilities (taxonomy order), by the fast path."""
+        compiled = self.compiled
+        rows = [compiled.row(normalize(t), lead=normalize(lead_of(t))) for t in texts]
+        return rows, compiled.probabilities(rows)[:, self._topic_columns()]
+
+    def probabilities(self, texts: list[str]) -> np.ndarray:
+        """One row per text, one column per topic in taxonomy order (the fast path)."""
+        return self._rows_and_probabilities(texts)[1]
+
+    # -- predictions -----------------------------------------------------------------------
+
+    def predict(self, texts: list[str], explain: bool = True) -> list[Prediction]:
+        """Predict every text; ``explain`` adds the deciding terms with their spans.
+
+        With ``explain`` each text is normalised with offsets and cut once, and both the
+        features and the explanation come from that one pass.
+        """
+        if not texts:
+            return []
+        if not explain:
+            return [self._decide(probs) for probs in self.probabilities(texts)]
+        compiled = self.compiled
+        analyses = [analyse(text, self.tokenizer) for text in texts]
+        rows = [
+            compiled.row(a.normalized.text, a.tokens, lead=normalize(lead_of(t)))
+            for a, t in zip(analyses, texts, strict=True)
+        ]
+        proba = compiled.probabilities(rows)[:, self._topic_columns()]
+        results = []
+        for analysis, row, probs in zip(analyses, rows, proba, strict=True):
+            prediction = self._decide(probs)
+            weights = compiled.topic_weights(prediction.topic)
+            terms = explain_terms(analysis, row, weights, compiled, self.explain_terms)
+            results.append(Prediction(prediction.topics, prediction.labels, prediction.needs_review, terms))
+        return results
+
+    def _decide(self, probs: np.ndarray) -> Prediction:
+        return decide(probs, self.taxonomy, self.thresholds, self.review)
+
+
+def decide(probs: np.ndarray, taxonomy: Taxonomy, thresholds: dict[str, float], review: ReviewRule) -> Prediction:
+    """A prediction from one row of topic probabilities (taxonomy order)."""
+    values = probs.tolist()
+    # Best first; Python's sort is stable, so ties keep taxonomy order.
+    order = sorted(range(len(values)), key=values.__getitem__, reverse=True)
+    ids, topics_of = taxonomy.ids, taxonomy.topics
+    topics = tuple(TopicScore(ids[i], topics_of[i].name, values[i]) for i in order)
+    labels = tuple(t.topic for t in topics if t.score >= thresholds[t.topic])
+    second = topics[1].score if len(topics) > 1 else 0.0
+    return Prediction(topics, labels, needs_review=review.flags(topics[0].score, second, bool(labels)))
