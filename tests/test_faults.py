@@ -39,7 +39,6 @@ def wait_for(path, timeout=300):
 SLOW_SAVE = textwrap.dedent("""
     import pathlib, sys, time
     import joblib
-    from model import artifact
 
     def stalled_dump(obj, handle, **kwargs):
         handle.write(b"the first bytes of a model")
@@ -47,7 +46,7 @@ SLOW_SAVE = textwrap.dedent("""
         pathlib.Path(sys.argv[2]).write_text("writing")
         time.sleep(600)
 
-    artifact.joblib.dump = stalled_dump
+    joblib.dump = stalled_dump
     from newstag.cli import main
     sys.exit(main(["train", "--out", sys.argv[1], "--folds", "2"]))
 """)
