@@ -29,7 +29,8 @@ def wait_until(condition, timeout: float = 60.0, message: str = "condition never
 
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU time a process has used (from /proc)."""
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
