@@ -44,6 +44,32 @@ def text_uri(text: str) -> str:
     return "urn:newstag:text:sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def page_scope(page: str) -> str:
+    """``page-`` and 16 hex digits of the page's SHA-256: scopes the ids ``item-1``… every page reuses."""
+    return "page-" + hashlib.sha256(page.encode("utf-8")).hexdigest()[:16]
+
+
+def page_to_ninjs(items: list[dict], page: str, taxonomy: Taxonomy, model_version: str) -> list[dict]:
+    """ninjs items for the items of a tagged page (``model.page.tag_page``'s, places added), URIs scoped to it.
+
+    The body is the item's paragraphs: its headline, subtitle and byline have properties of their own.
+    """
+    scope = page_scope(page)
+    return [
+        to_ninjs(
+            item,
+            taxonomy,
+            model_version,
+            uri=item_uri(item["id"], scope),
+            headline=item.get("headline"),
+            subtitle=item.get("subtitle"),
+            byline=item.get("byline"),
+            text="\n".join(p["text"] for p in item.get("paragraphs", ())) or item["text"],
+        )
+        for item in items
+    ]
+
+
 def to_ninjs(
     result: dict,
     taxonomy: Taxonomy,
@@ -51,6 +77,7 @@ def to_ninjs(
     *,
     uri: str | None = None,
     headline: str | None = None,
+    subtitle: str | None = None,
     byline: str | None = None,
     text: str,
 ) -> dict:
@@ -66,8 +93,9 @@ def to_ninjs(
         "standard": {"name": "ninjs", "version": NINJS_VERSION, "schema": NINJS_SCHEMA},
         "language": LANGUAGE,
     }
-    if headline:
-        item["headlines"] = [{"role": "main", "value": headline}]
+    headlines = [{"role": role, "value": value} for role, value in (("main", headline), ("sub", subtitle)) if value]
+    if headlines:
+        item["headlines"] = headlines
     if byline:
         item["by"] = byline
     item["bodies"] = [{"role": "main", "contentType": "text/plain", "charCount": len(text), "value": text}]

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from model.lead import LEADIN, folded, is_byline, is_headline
 from model.normalize import BYLINE_ROLE
-from model.pipeline import TopicModel
 from model.prediction import Prediction
+
+if TYPE_CHECKING:
+    from model.predictor import Predictor
 
 _SUBTITLE = re.compile(r"^(?:——|—|--|－－|─)")
 _INLINE_BYLINE = re.compile(rf"^(?:本报讯|本报消息)?[ ]*[(（【〔][ ]*({BYLINE_ROLE}[^()（）【】〔〕]{{1,60}})[)）】〕]")
@@ -108,7 +111,7 @@ def split_page(page: str) -> list[PageItem]:
     return items
 
 
-def tag_page(model: TopicModel, page: str, explain: bool = True) -> list[dict]:
+def tag_page(model: Predictor, page: str, explain: bool = True) -> list[dict]:
     """Split a page and tag every item from all its text and every paragraph on its own."""
     items = split_page(page)
     texts: list[str] = []

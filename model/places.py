@@ -23,7 +23,7 @@ from typing import NamedTuple
 from model.errors import NewstagError
 from model.normalize import AGENCY_SUFFIXES, BYLINE_ROLE
 
-__all__ = ["Gazetteer", "Place", "UnknownProvince", "find_places", "load_gazetteer"]
+__all__ = ["Gazetteer", "Place", "UnknownProvince", "add_places", "check_province", "find_places", "load_gazetteer"]
 
 LEVELS = ("province", "city", "county")
 MENTION_WEIGHT, ORGAN_BONUS, LEAD_BONUS = 1.0, 5.0, 2.0  # an organ in the lead: 8; later: 6; lead: 3
@@ -197,6 +197,22 @@ def find_places(text: str, default_province: str = "浙江省", limit: int = 5) 
     mentions = _accept(text, gaz, _select(text, gaz, blocked, home), home, _lead_end(text))
     _resolve(mentions, gaz, home)
     return _rank(gaz, [m for m in mentions if len(m.codes) == 1], abbreviations)[:limit]
+
+
+def check_province(name: str) -> str:
+    """``name`` unchanged if it is empty (no default province) or names a province-level division."""
+    if name:
+        _bundled().province_code(name)
+    return name
+
+
+def add_places(result: dict, text: str, default_province: str) -> dict:
+    """A prediction's JSON with the ``places`` of its ``text`` added (before its paragraphs, if any)."""
+    out = {key: value for key, value in result.items() if key != "paragraphs"}
+    out["places"] = [place.to_dict() for place in find_places(text, default_province)]
+    if "paragraphs" in result:
+        out["paragraphs"] = result["paragraphs"]
+    return out
 
 
 def _bylines(text: str) -> tuple[bytearray, list[str]]:

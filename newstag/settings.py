@@ -22,6 +22,8 @@ from training.corpus import MAX_TEXT_CHARS
 from training.gate import GateMargins
 
 ENV_PREFIX = "NEWSTAG_"
+# Settings whose empty value is a value, not "unset": NEWSTAG_DEFAULT_PROVINCE= means no default province.
+EMPTY_IS_A_VALUE = frozenset({"default_province"})
 
 
 class ConfigError(NewstagError):
@@ -92,6 +94,10 @@ class Settings(BaseModel):
         GateMargins.topic, ge=0, le=1, description="how far any one topic's gate F1 may fall"
     )
     log_texts: bool = Field(False, description="show request texts in the access log")
+    default_province: str = Field(
+        "浙江省",
+        description="province that settles place names several divisions share (朝阳, 普陀); empty: none",
+    )
     # Knobs for tests and the server itself, not for operators.
     load_model: bool = Field(True, description="load the model when the app starts")
     control_dir: Path | None = Field(None, description="directory a server's workers share to follow reloads")
@@ -115,6 +121,15 @@ class Settings(BaseModel):
 
         return default_database_url()
 
+    def checked_province(self) -> str:
+        """The default province, once the gazetteer knows it (else a ConfigError naming the variable)."""
+        from model.places import UnknownProvince, check_province
+
+        try:
+            return check_province(self.default_province)
+        except UnknownProvince as exc:
+            raise ConfigError(f"{env_name('default_province')}={self.default_province!r}: {exc}") from None
+
     @property
     def margins(self) -> GateMargins:
         return GateMargins(self.gate_margin, self.gate_topic_margin)
@@ -132,7 +147,7 @@ def _from_environ(environ: Mapping[str, str]) -> dict[str, str]:
     values = {}
     for field in Settings.model_fields:
         value = environ.get(env_name(field))
-        if value is not None and value.strip() != "":
+        if value is not None and (value.strip() != "" or field in EMPTY_IS_A_VALUE):
             values[field] = value.strip()
     return values
 

@@ -21,6 +21,7 @@ def create_app(config: Settings | Mapping | None = None) -> Flask:
     model happens here, so a worker is warm before it takes traffic.
     """
     settings = config if isinstance(config, Settings) else load_settings(config)
+    settings.checked_province()  # an unknown default province stops the app here, not at its first answer
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["newstag_settings"] = settings

@@ -8,7 +8,9 @@ import os
 from flask import Blueprint, jsonify
 
 from model.artifact import ArtifactError, LoadedModel
+from model.ninjs import page_to_ninjs, to_ninjs
 from model.page import tag_page
+from model.places import add_places
 from service.accesslog import note_texts
 from service.auth import require_admin
 from service.context import app_settings, contract
@@ -77,12 +79,19 @@ def classify():
         pairs = [(item.id, item.text) for item in body.items]
     note_texts([text for _, text in pairs])
     loaded = _ready(loaded)
-    predictions = loaded.model.predict([text for _, text in pairs], explain=body.explain)
+    # ninjs has no place for the deciding terms, and its subjects want every label's score.
+    ninjs = body.format == "ninjs"
+    explain = body.explain and not ninjs
+    predictions = loaded.model.predict([text for _, text in pairs], explain=explain)
+    province = app_settings().default_province
     results = []
-    for (item_id, _), prediction in zip(pairs, predictions, strict=True):
+    for (item_id, text), prediction in zip(pairs, predictions, strict=True):
         result = {"id": item_id} if item_id is not None else {}
-        result.update(prediction.to_dict(top_k=body.top_k, explain=body.explain))
-        results.append(result)
+        result.update(prediction.to_dict(top_k=None if ninjs else body.top_k, explain=explain))
+        result = add_places(result, text, province)
+        results.append(to_ninjs(result, loaded.model.taxonomy, loaded.version, text=text) if ninjs else result)
+    if ninjs:
+        return jsonify(model_version=loaded.version, items=results)
     return jsonify(model_version=loaded.version, results=results)
 
 
@@ -91,7 +100,13 @@ def tag_page_endpoint():
     body = parse(contract().requests["TagPageRequest"], read_json_object())
     note_texts([body.text])
     loaded = _ready(serving().get())
-    return jsonify(model_version=loaded.version, items=tag_page(loaded.model, body.text, explain=body.explain))
+    ninjs = body.format == "ninjs"
+    province = app_settings().default_province
+    tagged = tag_page(loaded.model, body.text, explain=body.explain and not ninjs)
+    items = [add_places(item, item["text"], province) for item in tagged]
+    if ninjs:
+        items = page_to_ninjs(items, body.text, loaded.model.taxonomy, loaded.version)
+    return jsonify(model_version=loaded.version, items=items)
 
 
 @bp.post("/v1/admin/reload")

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 from pydantic import ValidationError
 
 from newstag.settings import Settings
+
+if TYPE_CHECKING:
+    from training.feedback import FeedbackStore
 from service.accesslog import note_texts
 from service.auth import require_admin, require_editor
 from service.context import app_settings, contract
 from service.errors import APIError
 from service.validation import parse, read_json_object
-from training.feedback import Correction, FeedbackError, FeedbackStore
 
 logger = logging.getLogger(__name__)
 
@@ -22,9 +25,14 @@ bp = Blueprint("feedback", __name__)
 
 
 def init_app(app: Flask, settings: Settings) -> None:
-    """Open the store when editors are configured; feedback is 404 otherwise."""
+    """Open the store when editors are configured; feedback is 404 otherwise.
+
+    SQLAlchemy is imported only then: a service without editors never loads it.
+    """
     app.extensions["newstag_feedback"] = None
     if settings.editor_tokens:
+        from training.feedback import FeedbackError, FeedbackStore
+
         try:
             app.extensions["newstag_feedback"] = FeedbackStore(settings.database)
         except FeedbackError:
@@ -33,6 +41,8 @@ def init_app(app: Flask, settings: Settings) -> None:
 
 
 def _store() -> FeedbackStore:
+    from training.feedback import FeedbackError, FeedbackStore
+
     store = current_app.extensions.get("newstag_feedback")
     if store is None:
         try:
@@ -44,6 +54,8 @@ def _store() -> FeedbackStore:
 
 @bp.post("/v1/feedback")
 def add_correction():
+    from training.feedback import Correction, FeedbackError
+
     editor = require_editor()
     body = parse(contract().requests["FeedbackRequest"], read_json_object())
     note_texts([body.text])
@@ -73,6 +85,8 @@ def list_corrections():
     if not app_settings().editor_tokens:
         raise APIError(404, "not_found", "The requested URL was not found on the server.")
     require_admin()
+    from training.feedback import FeedbackError
+
     try:
         query = contract().requests["FeedbackQuery"].model_validate(request.args.to_dict())
     except ValidationError as exc:

@@ -31,7 +31,8 @@ ERROR_REASONS = {
 GET_ERRORS = (403, 405)
 POST_ERRORS = (400, 403, 405, 413, 415, 422, 503)
 
-# (path, method, summary, request schema name or None, (success status, response schema name), errors, security)
+# (path, method, summary, request schema name or None, (success status, response schema name or names), errors,
+# security); several names: the answer is one of them (the request's "format" says which).
 PATHS = (
     ("/healthz", "get", "The process is alive", None, (200, "Health"), GET_ERRORS, None),
     ("/readyz", "get", "A model is loaded and warm", None, (200, "Ready"), (*GET_ERRORS, 503), None),
@@ -42,7 +43,7 @@ PATHS = (
         "post",
         "Tag one text or a batch",
         "ClassifyRequest",
-        (200, "ClassifyResponse"),
+        (200, ("ClassifyResponse", "NinjsResponse")),
         POST_ERRORS,
         None,
     ),
@@ -51,7 +52,7 @@ PATHS = (
         "post",
         "Split a pasted page into items and tag each",
         "TagPageRequest",
-        (200, "TagPageResponse"),
+        (200, ("TagPageResponse", "NinjsResponse")),
         POST_ERRORS,
         None,
     ),
@@ -104,10 +105,11 @@ def _ref(name: str) -> dict:
 
 def _operation(summary, request, success, errors, security, query) -> dict:
     status, response = success
+    schema = {"anyOf": [_ref(name) for name in response]} if isinstance(response, tuple) else _ref(response)
     operation: dict = {
         "summary": summary,
         "responses": {
-            str(status): {"description": summary, **_json(_ref(response))},
+            str(status): {"description": summary, **_json(schema)},
             **{str(s): {"description": ERROR_REASONS[s], **_json(_ref("Error"))} for s in errors},
         },
     }

@@ -29,7 +29,12 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from model.taxonomy import MATCHES
+
 MAX_FEEDBACK_LIST = 1000
+MAX_ID_CHARS = 200  # an item's id, in a classify batch or a correction
+MAX_VERSION_CHARS = 64
+MAX_NOTE_CHARS = 2000
 # A date, or a date-time with optional seconds, fraction and offset (what `since` parses).
 SINCE_PATTERN = r"^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})?)?$"
 
@@ -67,6 +72,15 @@ def text_type(max_chars: int) -> Any:
         AfterValidator(_not_blank),
         Field(json_schema_extra={"minLength": 1, "pattern": NOT_BLANK}),
     ]
+
+
+def _no_default(schema: dict) -> None:
+    schema.pop("default", None)
+
+
+def absent_or(description: str | None = None) -> Any:
+    """A response field that is left out when it has nothing to say (never null)."""
+    return Field(None, description=description, json_schema_extra=_no_default)
 
 
 def _integral(value: Any) -> Any:
@@ -116,9 +130,13 @@ def build_contract(limits: Limits) -> Contract:
     def batch_of(kind: Any) -> Any:
         return Annotated[list[kind], Field(min_length=1, max_length=limits.max_batch)]
 
+    PayloadFormat = one_of(("json", "ninjs"), "invalid_format", "format")
+    FORMAT_HELP = "json: newstag's answer; ninjs: IPTC ninjs 3.1 news items (explain and top_k do not apply)"
+
     class Options(Closed):
         top_k: TopK | None = Field(None, description="list only the best N topics")
         explain: StrictBool = Field(True, description="add the deciding terms")
+        format: PayloadFormat = Field("json", description=FORMAT_HELP)
 
     class ClassifyText(Options):
         """Tag one text."""
@@ -131,7 +149,7 @@ def build_contract(limits: Limits) -> Contract:
         texts: batch_of(Text)
 
     class ClassifyItem(Closed):
-        id: Annotated[StrictStr, StringConstraints(max_length=200), AfterValidator(_not_blank)] | StrictInt
+        id: text_type(MAX_ID_CHARS) | StrictInt  # not blank, as the schema says (minLength, pattern)
         text: Text
 
     class ClassifyItems(Options):
@@ -144,6 +162,7 @@ def build_contract(limits: Limits) -> Contract:
 
         text: text_type(limits.max_page_chars)
         explain: StrictBool = True
+        format: PayloadFormat = Field("json", description=FORMAT_HELP)
 
     class FeedbackRequest(Closed):
         """An editor's correction of one text; topic null says it belongs to none of the topics."""
@@ -153,16 +172,24 @@ def build_contract(limits: Limits) -> Contract:
         also: list[RequestTopic] = Field(default_factory=list, description="other topics an editor would accept")
         kind: one_of(("item", "paragraph"), "invalid_kind", "kind") = "item"
         predicted: RequestTopic | None = None
-        model_version: text_type(64) | None = None
-        item_id: text_type(200) | None = None
-        note: text_type(2000) | None = None
+        model_version: text_type(MAX_VERSION_CHARS) | None = None
+        item_id: text_type(MAX_ID_CHARS) | None = None
+        note: text_type(MAX_NOTE_CHARS) | None = None
+
+        model_config = ConfigDict(
+            # "None of ours" has no other acceptable topic: say so to clients, as the check below does.
+            json_schema_extra={
+                "if": {"properties": {"topic": {"type": "null"}}, "required": ["topic"]},
+                "then": {"properties": {"also": {"maxItems": 0}}},
+            }
+        )
 
         @model_validator(mode="after")
         def _also_fits_topic(self):
-            if self.also and (self.topic is None or self.topic in self.also or len(set(self.also)) < len(self.also)):
-                raise PydanticCustomError(
-                    "invalid_also", "'also' lists other topics, once each, and only when 'topic' names one"
-                )
+            if self.also and self.topic is None:
+                raise PydanticCustomError("invalid_also", "'also' lists other topics only when 'topic' names one")
+            # The topic itself or a repeat in 'also' adds nothing: keep each other topic once.
+            self.also = list(dict.fromkeys(t for t in self.also if t != self.topic))
             return self
 
     class FeedbackQuery(BaseModel):  # query parameters: unknown ones are ignored
@@ -189,8 +216,18 @@ def build_contract(limits: Limits) -> Contract:
         weight: float
         spans: list[tuple[Annotated[int, Field(ge=0)], Annotated[int, Field(ge=0)]]]
 
-    class Prediction(BaseModel):
-        id: StrictStr | StrictInt | None = Field(None, description="the item's id, when items were sent")
+    class Place(BaseModel):
+        """A place the text names."""
+
+        adcode: Annotated[str, Field(pattern=r"^[0-9]{6}$", description="the division's 6-digit code")]
+        name: str
+        level: Literal["province", "city", "county"]
+        path: Annotated[list[str], Field(min_length=1, max_length=3, description="names from the province down")]
+        spans: list[tuple[Annotated[int, Field(ge=0)], Annotated[int, Field(ge=0)]]] = Field(
+            description="[start, end) character offsets into the tagged text; empty when the place was inferred"
+        )
+
+    class TopicAnswer(BaseModel):  # what every answer for a text holds; not a component of its own
         topic: TopicId
         name: str
         score: Annotated[float, Field(ge=0, le=1)]
@@ -199,7 +236,11 @@ def build_contract(limits: Limits) -> Contract:
         topics: Annotated[list[TopicScore], Field(min_length=1)]
         explanation: list[Term] | None = None
 
-    class ParagraphPrediction(Prediction):
+    class Prediction(TopicAnswer):
+        id: StrictStr | StrictInt | None = Field(None, description="the item's id, when items were sent")
+        places: list[Place] = Field(description="the places the text names, most likely location of the story first")
+
+    class ParagraphPrediction(TopicAnswer):
         text: str
 
     class PageItem(Prediction):
@@ -219,10 +260,74 @@ def build_contract(limits: Limits) -> Contract:
         model_version: str
         items: list[PageItem]
 
+    # -- ninjs: the answer to "format": "ninjs" (what newstag writes of IPTC's ninjs 3.1) -------
+
+    class NinjsStandard(BaseModel):
+        name: Literal["ninjs"]
+        version: Literal["3.1"]
+        schema_: str = Field(alias="schema")
+
+    class NinjsHeadline(BaseModel):
+        role: Literal["main", "sub"]
+        value: str
+
+    class NinjsBody(BaseModel):
+        role: Literal["main"]
+        contentType: Literal["text/plain"]
+        charCount: Annotated[int, Field(ge=0)]
+        value: str
+
+    class NinjsSubject(BaseModel):
+        """A topic's IPTC Media Topic (or newstag's own concept where IPTC has none)."""
+
+        uri: str = Field(description="http://cv.iptc.org/newscodes/mediatopic/<code>, or urn:newstag:topic:<id>")
+        name: str = absent_or("the zh-Hans label (English where IPTC has none)")
+        literal: Annotated[str, Field(pattern=r"^medtop:[0-9]{8}$")] = absent_or("the QCode")
+        rel: Literal["classifies"]
+        creator: str = Field(description="newstag model <version>")
+        confidence: Annotated[int, Field(ge=0, le=100)] = absent_or("round(score × 100)")
+
+    class NinjsPlace(BaseModel):
+        name: str
+        literal: Annotated[str, Field(pattern=r"^[0-9]{6}$", description="the division's 6-digit code")]
+        rel: Literal["about", "mentions"] = Field(description="about: where the story happened; mentions: others")
+
+    class NinjsItem(Open):
+        """An IPTC ninjs 3.1 news item (http://www.iptc.org/std/ninjs/ninjs-schema_3.1.json)."""
+
+        uri: str = Field(
+            description="urn:newstag:item:<id> (on a page: urn:newstag:item:page-<hash>:item-N), "
+            "or urn:newstag:text:sha256:<hash> for a text sent without an id"
+        )
+        type: Literal["text"]
+        standard: NinjsStandard
+        language: str
+        headlines: list[NinjsHeadline] = absent_or()
+        by: str = absent_or()
+        bodies: list[NinjsBody]
+        subjects: list[NinjsSubject] = absent_or()
+        places: list[NinjsPlace] = absent_or()
+        edNote: str = absent_or("set when the item needs review, saying why")
+
+    class NinjsResponse(BaseModel):
+        """The answer to "format": "ninjs"."""
+
+        model_version: str
+        items: list[NinjsItem]
+
+    class TopicSubject(BaseModel):
+        """A concept in the news industry's vocabularies that a topic maps to."""
+
+        code: Annotated[str, Field(pattern=r"^[0-9]{8}$")] = absent_or("IPTC Media Topic code")
+        uri: str
+        name: dict[str, str] = absent_or("labels by language tag (en, zh-Hans)")
+        match: Literal[MATCHES] = absent_or("SKOS mapping relation from the topic to the concept")
+
     class Topic(BaseModel):
         id: TopicId
         name: str
         description: str
+        iptc: list[TopicSubject] = absent_or("IPTC Media Topics (or newstag's own concepts)")
 
     class Topics(BaseModel):
         topics: list[Topic]
@@ -289,6 +394,7 @@ def build_contract(limits: Limits) -> Contract:
         for m in (
             ClassifyResponse,
             TagPageResponse,
+            NinjsResponse,
             Topics,
             ModelInfo,
             Health,

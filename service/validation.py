@@ -29,6 +29,7 @@ ERROR_RULES: dict[str, tuple[int, str]] = {
     "unknown_topic": (422, "unknown_topic"),
     "invalid_kind": (422, "invalid_kind"),
     "invalid_also": (422, "invalid_also"),
+    "invalid_format": (422, "invalid_format"),
     "string_unicode": (400, "invalid_text"),
 }
 WRONG_TYPE = (400, "invalid_type")

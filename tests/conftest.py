@@ -25,16 +25,20 @@ def model_root(tmp_path_factory, taxonomy) -> Path:
 
     Tests of how well the model does use :func:`full_model_root` and run in the slow lane.
     """
+    root = tmp_path_factory.mktemp("models")
+    train_quick(root, taxonomy)
+    return root
+
+
+def train_quick(root: Path, taxonomy, feedback=()) -> Path:
+    """Train the quick model (half the bundled training records, 2 folds) into ``root``."""
     from model.pipeline import PipelineSettings
     from training.corpus import load_bundled
     from training.split import split_gate
 
     train, _ = split_gate(load_bundled(taxonomy))
-    half = train[::2]
-    root = tmp_path_factory.mktemp("models")
     options = TrainingOptions(folds=2, settings=PipelineSettings(calibration_folds=3))
-    train_version(root, taxonomy, extra=half, use_bundled=False, options=options)
-    return root
+    return train_version(root, taxonomy, extra=train[::2], use_bundled=False, options=options, feedback=feedback)[0]
 
 
 @pytest.fixture(scope="session")
@@ -78,6 +82,24 @@ def private_root(tmp_path, model_root) -> Path:
     copy = tmp_path / "models"
     shutil.copytree(model_root, copy)
     return copy
+
+
+def copy_version(root: Path, make_current: bool = False) -> str:
+    """Another version of the root's current model under a new id: its files copied, not retrained or re-saved."""
+    import json
+
+    from model.artifact import current_version, new_version_id, switch_current
+
+    source = root / current_version(root)
+    version = new_version_id()
+    shutil.copytree(source, root / version)
+    meta_path = root / version / "model.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["version"] = version
+    meta_path.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    if make_current:
+        switch_current(root, version)
+    return version
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ import logging
 
 import pytest
 
-from model.artifact import current_version, save_version
+from model.artifact import current_version
 from service import accesslog, create_app
-from tests.conftest import ADMIN_TOKEN
+from tests.conftest import ADMIN_TOKEN, copy_version
 
 FIRE = "近日，嘉兴市秀洲区消防救援大队开展高层建筑灭火救援演练。"
 COURT = "绍兴市柯桥区人民法院公开开庭审理一起故意伤害案，当庭宣判。"
@@ -184,11 +184,10 @@ def test_reload_refuses_paths_outside_the_model_root(private_root, path):
     assert response.status_code == 400 and error_of(response)[0] == "outside_model_root"
 
 
-def test_reload_swaps_in_a_new_version_and_refuses_a_damaged_one(private_root, loaded):
+def test_reload_swaps_in_a_new_version_and_refuses_a_damaged_one(private_root):
     client = create_app({"MODEL_ROOT": str(private_root), "ADMIN_TOKEN": ADMIN_TOKEN}).test_client()
     old = current_version(private_root)
-    meta = {k: v for k, v in loaded.metadata.items() if k not in ("version", "artifact", "libraries")}
-    new = save_version(private_root, loaded.model, meta, make_current=False).name
+    new = copy_version(private_root)
 
     damaged = private_root / new / "model.npz"
     original = damaged.read_bytes()

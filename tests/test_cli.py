@@ -38,7 +38,7 @@ def test_predict_jsonl_file_echoes_ids_in_order(model_root, tmp_path):
     assert result.returncode == 0, result.stderr
     first, second = lines(result.stdout)
     assert (first["id"], first["topic"], second["id"], second["topic"]) == ("a1", "fire", 7, "court")
-    assert list(first) == ["id", "topic", "name", "score", "labels", "needs_review", "topics", "explanation"]
+    assert list(first) == ["id", "topic", "name", "score", "labels", "needs_review", "topics", "explanation", "places"]
     assert len(first["topics"]) == 11
     assert first["explanation"][0]["spans"]
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from model.artifact import current_version, list_versions, save_version
+from model.artifact import current_version, list_versions
+from tests.conftest import copy_version
 from tests.test_cli import run
 from training.gate import GateMargins, judge
 
@@ -29,11 +30,10 @@ def test_one_topic_falling_past_its_margin_is_refused_naming_the_topic():
 
 
 @pytest.fixture
-def three_versions(private_root, loaded):
-    meta = {k: v for k, v in loaded.metadata.items() if k not in ("version", "artifact", "libraries")}
+def three_versions(private_root):
     first = current_version(private_root)
-    second = save_version(private_root, loaded.model, meta).name
-    third = save_version(private_root, loaded.model, meta, make_current=False).name
+    second = copy_version(private_root, make_current=True)
+    third = copy_version(private_root)
     return private_root, [first, second, third]
 
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import click
 import pytest
 
-from model.artifact import current_version, list_versions, load_model, save_version
+from model.artifact import current_version, list_versions
 from newstag.cli import cli
+from tests.conftest import copy_version
 from tests.servers import free_port, wait_until
 from tests.test_cli import run
 
@@ -40,7 +41,7 @@ def examples(path, root):
 
 
 @pytest.fixture
-def workspace(tmp_path, private_root, loaded, monkeypatch):
+def workspace(tmp_path, private_root, monkeypatch):
     """A directory with the files the examples name, and a root with two versions."""
     shutil.copytree(REPO / "examples", tmp_path / "examples")
     labelled = [
@@ -49,8 +50,7 @@ def workspace(tmp_path, private_root, loaded, monkeypatch):
     ]
     for name in ("our_labels.jsonl", "held_out.jsonl"):
         (tmp_path / name).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in labelled), "utf-8")
-    meta = {k: v for k, v in loaded.metadata.items() if k not in ("version", "artifact", "libraries")}
-    save_version(private_root, load_model(private_root).model, meta, make_current=False)
+    copy_version(private_root)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

@@ -18,7 +18,7 @@ from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT202012
 
-from model.ninjs import NinjsError, item_uri, text_uri, to_ninjs
+from model.ninjs import NinjsError, item_uri, page_scope, page_to_ninjs, text_uri, to_ninjs
 from model.pipeline import decide
 from model.prediction import ReviewRule
 from model.taxonomy import MEDIATOPIC, Taxonomy, Topic, load_taxonomy
@@ -56,14 +56,19 @@ def _refuse(uri: str) -> Resource:
     raise NoSuchResource(ref=uri)
 
 
-@pytest.fixture(scope="module")
-def validator() -> Draft202012Validator:
+def ninjs_validator() -> Draft202012Validator:
+    """IPTC's ninjs 3.1 schema with format checking on, GeoJSON local; a missing schema fails the test."""
     if not SCHEMA.is_file():
         pytest.fail(f"the ninjs schema is missing: expected {SCHEMA} (shared/ beside the repository)")
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
     registry = Registry(retrieve=_refuse).with_resource(GEOJSON, DRAFT202012.create_resource(GEOJSON_STAND_IN))
     return Draft202012Validator(schema, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+@pytest.fixture(scope="module")
+def validator() -> Draft202012Validator:
+    return ninjs_validator()
 
 
 @pytest.fixture
@@ -240,6 +245,33 @@ def test_an_item_without_id_is_named_by_its_text(ninjs, taxonomy):
 
 def test_items_of_different_pages_can_be_told_apart_by_a_scope():
     assert item_uri("item-1", scope="page-20250601") == "urn:newstag:item:page-20250601:item-1"
+
+
+def test_a_pages_items_are_scoped_by_the_page_and_keep_headline_subtitle_and_byline_apart(validator, taxonomy):
+    page = "物业纠纷化解在小区\n——柯桥法院把“共享法庭”设进物业服务中心\n通讯员 钱蕾\n本报讯 第一段。\n第二段。"
+    item = {
+        **predicted(taxonomy, {"court": 0.9}),
+        "id": "item-1",
+        "headline": "物业纠纷化解在小区",
+        "subtitle": "——柯桥法院把“共享法庭”设进物业服务中心",
+        "byline": "通讯员 钱蕾",
+        "text": page,
+        "places": [],
+        "paragraphs": [{"text": "本报讯 第一段。"}, {"text": "第二段。"}],
+    }
+
+    [ninjs] = page_to_ninjs([item], page, taxonomy, MODEL)
+
+    validator.validate(ninjs)
+    assert page_scope(page).startswith("page-") and len(page_scope(page)) == len("page-") + 16
+    assert ninjs["uri"] == f"urn:newstag:item:{page_scope(page)}:item-1"
+    assert ninjs["headlines"] == [
+        {"role": "main", "value": "物业纠纷化解在小区"},
+        {"role": "sub", "value": "——柯桥法院把“共享法庭”设进物业服务中心"},
+    ]
+    assert ninjs["by"] == "通讯员 钱蕾"
+    assert ninjs["bodies"][0]["value"] == "本报讯 第一段。\n第二段。"
+    assert page_scope(page + "\n") != page_scope(page)
 
 
 def test_a_uri_that_is_not_a_uri_is_refused(taxonomy):

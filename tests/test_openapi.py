@@ -42,6 +42,8 @@ REQUESTS = [
     ("post", "/v1/classify", {"texts": [FIRE, "法院审结一起案件。"], "top_k": 3}),
     ("post", "/v1/classify", {"items": [{"id": "x", "text": FIRE}, {"id": 2, "text": "禁毒宣传"}], "explain": False}),
     ("post", "/v1/tag-page", {"text": "法治快讯\n\n夜查酒驾\n\n通讯员 张三\n\n本报讯 近日，交警开展夜查。\n"}),
+    ("post", "/v1/classify", {"items": [{"id": "x", "text": FIRE}], "format": "ninjs"}),
+    ("post", "/v1/tag-page", {"text": "夜查酒驾\n\n本报讯 近日，乐清交警开展夜查。\n", "format": "ninjs"}),
     ("post", "/v1/classify", {}),
     ("post", "/v1/classify", {"texts": []}),
     ("post", "/v1/classify", {"text": FIRE, "top_k": 99}),
@@ -76,6 +78,8 @@ def test_real_responses_match_the_document(client, document, method, path, body)
         ({"text": FIRE, "extra": 1}, False),
         ({"text": "   "}, False),
         ({"text": FIRE, "top_k": 0}, False),
+        ({"text": FIRE, "format": "ninjs"}, True),
+        ({"text": FIRE, "format": "xml"}, False),
     ],
 )
 def test_request_schema_is_as_strict_as_the_service(client, document, body, valid):

@@ -24,6 +24,7 @@ COMMANDS = {
     "evaluate": "newstag.cli.evaluate:evaluate",
     "predict": "newstag.cli.predict:predict",
     "tag-page": "newstag.cli.page:tag_page",
+    "tag-archive": "newstag.cli.archive:tag_archive",
     "serve": "newstag.cli.serve:serve",
     "compare": "newstag.cli.compare:compare",
     "feedback": "newstag.cli.feedback:feedback",

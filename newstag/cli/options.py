@@ -32,6 +32,20 @@ no_progress_option = click.option("--no-progress", is_flag=True, help="No progre
 database_option = click.option(
     "--database", help="Feedback store URL (default: NEWSTAG_DATABASE_URL or SQLite in the data directory)."
 )
+province_option = click.option(
+    "--province",
+    metavar="NAME",
+    help="Province that settles place names several divisions share (普陀, 朝阳), e.g. 浙江省 or 上海; "
+    "'' for none. Default: NEWSTAG_DEFAULT_PROVINCE, else 浙江省.",
+)
+payload_format_option = click.option(
+    "--format",
+    "payload_format",
+    type=click.Choice(["json", "ninjs"]),
+    default="json",
+    show_default=True,
+    help="newstag's JSON, or IPTC ninjs 3.1 news items (subjects are the topics' IPTC Media Topics).",
+)
 
 
 def settings(**flags) -> Settings:
@@ -39,6 +53,18 @@ def settings(**flags) -> Settings:
     from newstag.settings import load_settings
 
     return load_settings(flags)
+
+
+def default_province(flag: str | None) -> str:
+    """The default province for places: --province (a usage error if unknown), else the settings' (checked)."""
+    from model.places import UnknownProvince, check_province
+
+    if flag is None:
+        return settings().checked_province()
+    try:
+        return check_province(flag.strip())
+    except UnknownProvince as exc:
+        raise click.BadParameter(str(exc), ctx=click.get_current_context(), param_hint="'--province'") from None
 
 
 def echo_json(data) -> None:

@@ -11,11 +11,14 @@ import click
 from model.errors import NewstagError
 from newstag.cli.options import (
     PROGRESS_MIN_LINES,
+    default_province,
     echo_json,
     load_or_train,
     model_option,
     no_progress_option,
+    payload_format_option,
     progress_enabled,
+    province_option,
     read_input,
     settings,
     with_progress,
@@ -61,22 +64,32 @@ def parse_lines(label: str, content: str, max_chars: int, report: Callable[[str]
 @click.argument("files", nargs=-1, type=click.Path(allow_dash=True))
 @click.option("--top-k", type=click.IntRange(min=1), help="List only the best N topics.")
 @click.option("--no-explain", is_flag=True, help="Leave out the deciding terms.")
+@province_option
+@payload_format_option
 @no_progress_option
 @click.pass_context
-def predict(ctx, model, files, top_k, no_explain, no_progress):
+def predict(ctx, model, files, top_k, no_explain, province, payload_format, no_progress):
     """Tag texts: one JSON line out for every line in.
 
     Input lines are JSON objects {"id": …, "text": …} or plain text (blank lines are
     skipped), from FILES or standard input. A bad line is reported on stderr with its file
-    and line number; the others are still tagged, and the exit status is 1.
+    and line number; the others are still tagged, and the exit status is 1. Each answer
+    lists the places the text names (most likely first). With --format ninjs each line is
+    an IPTC ninjs 3.1 item instead (--top-k and --no-explain do not apply).
 
     \b
     Example:
       echo '{"id": "a1", "text": "近日，某派出所开展夜间巡逻。"}' | newstag predict
+      echo '普陀区消防救援大队开展渔船消防检查。' | newstag predict --format ninjs --province 上海
     """
+    from model.ninjs import to_ninjs
+    from model.places import add_places
+
     max_chars = settings().max_text_chars
+    province = default_province(province)
     loaded = load_or_train(model)
-    explain = not no_explain
+    ninjs = payload_format == "ninjs"
+    explain = not no_explain and not ninjs
     failures = 0
 
     def report(message: str) -> None:
@@ -97,7 +110,8 @@ def predict(ctx, model, files, top_k, no_explain, no_progress):
             predictions = loaded.model.predict([line.text for line in batch], explain=explain)
             for line, prediction in zip(batch, predictions, strict=True):
                 out = {"id": line.id} if line.id is not None else {}
-                out.update(prediction.to_dict(top_k=top_k, explain=explain))
-                echo_json(out)
+                out.update(prediction.to_dict(top_k=None if ninjs else top_k, explain=explain))
+                out = add_places(out, line.text, province)
+                echo_json(to_ninjs(out, loaded.model.taxonomy, loaded.version, text=line.text) if ninjs else out)
     if failures:
         ctx.exit(1)

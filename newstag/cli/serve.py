@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from newstag.cli.options import ensure_trained, model_option, settings
+from newstag.cli.options import default_province, ensure_trained, model_option, province_option, settings
 
 
 @click.command()
@@ -20,8 +20,9 @@ from newstag.cli.options import ensure_trained, model_option, settings
     type=int,
     help="Seconds a connection may wait for its next request; 0 closes it after each answer (NEWSTAG_KEEPALIVE).",
 )
+@province_option
 @model_option
-def serve(host, port, workers, keepalive, model):
+def serve(host, port, workers, keepalive, province, model):
     """Run the HTTP service (gunicorn with gevent workers) until stopped.
 
     Serves the JSON API, /openapi.json and the editor page. Settings come from NEWSTAG_*
@@ -36,7 +37,8 @@ def serve(host, port, workers, keepalive, model):
     from model.artifact import resolve_model_dir, verify
     from service.server import run_server
 
-    config = settings(host=host, port=port, workers=workers, keepalive=keepalive)
+    province = default_province(province)  # checked here: a worker that fails to boot says less
+    config = settings(host=host, port=port, workers=workers, keepalive=keepalive, default_province=province)
     if model is not None:
         version_dir = resolve_model_dir(Path(model))
         config = config.replace(model=version_dir)

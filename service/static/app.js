@@ -2,10 +2,15 @@
 // Every piece of user or model text reaches the page through textContent, never as HTML.
 "use strict";
 
-const state = { topics: [], names: {}, items: [], modelVersion: null, filter: null, corrections: {} };
+const state = {
+  topics: [], names: {}, iptc: {}, items: [], modelVersion: null, filter: null, placeFilter: null, corrections: {},
+};
 // The editor's "none of ours" choice: sent as topic null, shown and filtered under this key.
 const NONE = "none";
 const NONE_NAME = "不属于以上主题";
+// Items that name no county-level place: shown and filtered under this key.
+const NO_COUNTY = "none";
+const NO_COUNTY_NAME = "未标明区县";
 
 const MESSAGES = {
   empty: "请先粘贴或上传版面文字。",
@@ -65,6 +70,26 @@ function currentTopic(item) { return state.corrections[item.id] || item.topic; }
 
 function correctionOf(item) { return state.corrections[item.id] || ""; }
 
+// The county-level place an item most likely happened in (places come most likely first).
+function countyOf(item) { return (item.places || []).find((p) => p.level === "county") || null; }
+
+function countyKey(item) { const county = countyOf(item); return county ? county.adcode : NO_COUNTY; }
+
+// IPTC Media Topic codes (or newstag's own URIs where IPTC has none) of a topic.
+function iptcCodes(topic) { return (state.iptc[topic] || []).map((s) => s.code || s.uri); }
+
+function placeChip(place, small) {
+  const node = el("span", `place-chip${small ? " small" : ""}`, place.name);
+  node.title = place.path.join(" / ");
+  node.dataset.adcode = place.adcode;
+  return node;
+}
+
+function shown(topic, county) {
+  const topicShown = state.filter === null || state.filter === topic;
+  return topicShown && (state.placeFilter === null || state.placeFilter === county);
+}
+
 // Text with the explanation's spans marked; spans are [start, end) offsets into `text`.
 function highlighted(text, explanation) {
   const ranges = [];
@@ -109,6 +134,8 @@ function renderItem(item) {
   node.dataset.topic = currentTopic(item);
   const topic = currentTopic(item);
   $(".chip", node).replaceWith(chip(topic));
+  node.dataset.county = countyKey(item);
+  $(".places", node).append(...(item.places || []).map((place, i) => placeChip(place, i > 0)));
   $(".score", node).textContent = `置信度 ${percent(item.score)}`;
   $(".review", node).hidden = !item.needs_review;
   const others = $(".others", node);
@@ -144,7 +171,7 @@ function renderItem(item) {
     toggle.textContent = open ? "收起段落" : `展开段落（${item.paragraphs.length}）`;
   });
   toggle.textContent = `展开段落（${item.paragraphs.length}）`;
-  node.hidden = state.filter !== null && state.filter !== topic;
+  node.hidden = !shown(topic, node.dataset.county);
   return node;
 }
 
@@ -170,12 +197,53 @@ function renderFilters() {
   }
 }
 
+function renderPlaceFilters() {
+  const counts = new Map();
+  for (const item of state.items) {
+    const county = countyOf(item);
+    const key = county ? county.adcode : NO_COUNTY;
+    const entry = counts.get(key) || { key, name: county ? county.name : NO_COUNTY_NAME, place: county, count: 0 };
+    entry.count += 1;
+    counts.set(key, entry);
+  }
+  const box = $("#place-filters");
+  box.replaceChildren();
+  const all = el("button", "", `全部地区（${state.items.length}）`);
+  all.type = "button";
+  all.dataset.county = "";
+  all.setAttribute("aria-pressed", String(state.placeFilter === null));
+  all.addEventListener("click", () => setPlaceFilter(null));
+  box.append(all);
+  // Counties by how many items they have, then in page order; items without one last.
+  const last = (entry) => Number(entry.key === NO_COUNTY);
+  const entries = [...counts.values()].sort((a, b) => last(a) - last(b) || b.count - a.count);
+  for (const entry of entries) {
+    const button = el("button", "", `${entry.name}（${entry.count}）`);
+    button.type = "button";
+    button.dataset.county = entry.key;
+    if (entry.place) button.title = entry.place.path.join(" / ");
+    button.setAttribute("aria-pressed", String(state.placeFilter === entry.key));
+    button.addEventListener("click", () => setPlaceFilter(entry.key));
+    box.append(button);
+  }
+}
+
+function applyFilters() {
+  for (const node of document.querySelectorAll("#items > .item")) {
+    node.hidden = !shown(node.dataset.topic, node.dataset.county);
+  }
+}
+
 function setFilter(topic) {
   state.filter = topic;
   renderFilters();
-  for (const node of document.querySelectorAll("#items > .item")) {
-    node.hidden = topic !== null && node.dataset.topic !== topic;
-  }
+  applyFilters();
+}
+
+function setPlaceFilter(county) {
+  state.placeFilter = county;
+  renderPlaceFilters();
+  applyFilters();
 }
 
 function render() {
@@ -185,6 +253,7 @@ function render() {
   $("#summary-text").textContent =
     `共 ${state.items.length} 条稿件，${review} 条需复核 · 模型 ${state.modelVersion}`;
   renderFilters();
+  renderPlaceFilters();
   $("#result").hidden = false;
 }
 
@@ -204,6 +273,7 @@ async function tagPage() {
   state.items = body.items;
   state.modelVersion = body.model_version;
   state.filter = null;
+  state.placeFilter = null;
   state.corrections = {};
   clearMessage();
   if (!state.items.length) { showMessage("没有找到稿件：请检查粘贴的内容。", "info"); }
@@ -266,16 +336,22 @@ function csvCell(value) {
 }
 
 function exportCsv() {
+  // place and adcode: the most likely place; iptc: the codes of the item's topic (its correction, if any).
   const header = ["id", "section", "headline", "byline", "topic", "name", "score", "labels", "needs_review",
-    "corrected_topic", "text"];
-  const rows = state.items.map((i) => [i.id, i.section, i.headline, i.byline, i.topic, i.name, i.score.toFixed(4),
-    i.labels.join("|"), i.needs_review, correctionOf(i), i.text]);
+    "corrected_topic", "place", "adcode", "iptc", "text"];
+  const rows = state.items.map((i) => {
+    const place = (i.places || [])[0] || {};
+    return [i.id, i.section, i.headline, i.byline, i.topic, i.name, i.score.toFixed(4), i.labels.join("|"),
+      i.needs_review, correctionOf(i), place.name, place.adcode, iptcCodes(currentTopic(i)).join("|"), i.text];
+  });
   const csv = [header, ...rows].map((row) => row.map(csvCell).join(",")).join("\r\n");
   download("newstag-page.csv", "text/csv;charset=utf-8", "\ufeff" + csv);
 }
 
 function exportJson() {
-  const items = state.items.map((i) => ({ ...i, corrected_topic: correctionOf(i) || null }));
+  const items = state.items.map((i) => ({
+    ...i, corrected_topic: correctionOf(i) || null, iptc: state.iptc[currentTopic(i)] || [],
+  }));
   download("newstag-page.json", "application/json",
     JSON.stringify({ model_version: state.modelVersion, items }, null, 2));
 }
@@ -284,7 +360,10 @@ async function loadTopics() {
   const response = await call("/v1/topics");
   if (!response || !response.ok) { showMessage(MESSAGES[503]); return; }
   state.topics = (await response.json()).topics;
-  for (const t of state.topics) state.names[t.id] = t.name;
+  for (const t of state.topics) {
+    state.names[t.id] = t.name;
+    state.iptc[t.id] = t.iptc || [];
+  }
 }
 
 document.addEventListener("DOMContentLoaded", () => {
