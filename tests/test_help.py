@@ -97,6 +97,17 @@ def test_the_train_example_runs(workspace, private_root):
 
 
 @pytest.mark.slow
+def test_the_tag_archive_example_runs(workspace, private_root):
+    (workspace / "archive").mkdir()
+    lines = [{"id": f"a{n}", "text": f"近日，某派出所民警在第{n}次夜间巡逻中抓获一名盗窃嫌疑人。"} for n in range(40)]
+    (workspace / "archive" / "2004.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in lines))
+    [example] = examples(("tag-archive",), private_root)
+    result = run(shlex.split(example)[1:] + ["--no-progress"], private_root)
+    assert result.returncode == 0, result.stderr.decode()
+    assert list((workspace / "tagged").glob("part-*.parquet"))
+
+
+@pytest.mark.slow
 def test_the_serve_example_runs(workspace, private_root):
     """Started as the example says (another free port), it answers, then stops on SIGTERM."""
     import os

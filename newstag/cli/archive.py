@@ -152,8 +152,7 @@ def tag_archive(
 
     \b
     Example:
-      newstag tag-archive archive/2004 archive/2005/*.csv.gz --out tagged/ --workers 8
-      newstag tag-archive 'archive/**/*.jsonl' --out tagged/ --scheduler tcp://10.0.0.5:8786
+      newstag tag-archive archive/ --out tagged/ --workers 2
     """
     from newstag.archive import ArchiveInputError, ResumeRefused, discover_inputs
     from newstag.archive.job import ArchiveRun
