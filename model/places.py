@@ -23,6 +23,9 @@ from typing import NamedTuple
 from model.errors import NewstagError
 from model.normalize import AGENCY_SUFFIXES, BYLINE_ROLE
 
+# Settles names several divisions share (普陀, 朝阳) when the text does not; a newsroom sets its own.
+DEFAULT_PROVINCE = "浙江省"
+
 __all__ = ["Gazetteer", "Place", "UnknownProvince", "add_places", "check_province", "find_places", "load_gazetteer"]
 
 LEVELS = ("province", "city", "county")
@@ -189,7 +192,7 @@ class _Mention:
     lead: bool
 
 
-def find_places(text: str, default_province: str = "浙江省", limit: int = 5) -> list[Place]:
+def find_places(text: str, default_province: str = DEFAULT_PROVINCE, limit: int = 5) -> list[Place]:
     """The places a text names, most likely location of the story first."""
     gaz = _bundled()
     home = gaz.province_code(default_province) if default_province else ""

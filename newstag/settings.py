@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from model.errors import NewstagError
+from model.places import DEFAULT_PROVINCE
 from training.corpus import MAX_TEXT_CHARS
 from training.gate import GateMargins
 
@@ -95,7 +96,7 @@ class Settings(BaseModel):
     )
     log_texts: bool = Field(False, description="show request texts in the access log")
     default_province: str = Field(
-        "浙江省",
+        DEFAULT_PROVINCE,
         description="province that settles place names several divisions share (朝阳, 普陀); empty: none",
     )
     # Knobs for tests and the server itself, not for operators.

@@ -30,11 +30,16 @@ def require_admin() -> None:
         raise APIError(401, "unauthorized", "a valid 'Authorization: Bearer <admin token>' header is required")
 
 
+def require_feedback() -> None:
+    """404 while no editors are configured: feedback endpoints stay hidden."""
+    if not app_settings().editor_tokens:
+        raise APIError(404, "not_found", _NOT_FOUND)
+
+
 def require_editor() -> str:
     """The name of the editor whose token came; 404 while no editors are configured, 401 otherwise."""
+    require_feedback()
     tokens: dict[str, str] = app_settings().editor_tokens
-    if not tokens:
-        raise APIError(404, "not_found", _NOT_FOUND)
     given = bearer_token().encode()
     editor = None
     for name, token in tokens.items():  # compare with every token, so timing says nothing

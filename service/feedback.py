@@ -14,7 +14,7 @@ from newstag.settings import Settings
 if TYPE_CHECKING:
     from training.feedback import FeedbackStore
 from service.accesslog import note_texts
-from service.auth import require_admin, require_editor
+from service.auth import require_admin, require_editor, require_feedback
 from service.context import app_settings, contract
 from service.errors import APIError
 from service.validation import parse, read_json_object
@@ -82,8 +82,7 @@ def parse_moment(value: str) -> datetime:
 
 @bp.get("/v1/feedback")
 def list_corrections():
-    if not app_settings().editor_tokens:
-        raise APIError(404, "not_found", "The requested URL was not found on the server.")
+    require_feedback()
     require_admin()
     from training.feedback import FeedbackError
 

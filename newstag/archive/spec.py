@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from model.places import DEFAULT_PROVINCE
+
 # Each partition's bad records, beside its part: ``_errors/part-00003.jsonl``.
 ERRORS_DIR = "_errors"
 
@@ -20,7 +22,7 @@ class JobSpec:
     model_dir: str  # a version directory, absolute
     model_sha256: str
     model_version: str
-    default_province: str = "浙江省"  # settles shared place names; "" for none
+    default_province: str = DEFAULT_PROVINCE  # settles shared place names; "" for none
 
 
 @dataclass(frozen=True)

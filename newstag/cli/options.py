@@ -36,7 +36,7 @@ province_option = click.option(
     "--province",
     metavar="NAME",
     help="Province that settles place names several divisions share (普陀, 朝阳), e.g. 浙江省 or 上海; "
-    "'' for none. Default: NEWSTAG_DEFAULT_PROVINCE, else 浙江省.",
+    "'' for none. Default: NEWSTAG_DEFAULT_PROVINCE.",
 )
 payload_format_option = click.option(
     "--format",
