@@ -20,7 +20,6 @@ import platform
 import re
 import secrets
 import shutil
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata as importlib_metadata
@@ -304,25 +303,7 @@ def verify_pipeline(version_dir: Path, meta: dict | None = None) -> dict:
     return meta
 
 
-# Predictors read from data files, by (file, sha256): the file was just verified to hold those very
-# bytes, so a process that loads the same version again (tests, a reload back) reuses the arrays.
-_READ: OrderedDict[tuple[str, str], Predictor] = OrderedDict()
-_READ_KEPT = 2
-
-
 def _read_predictor(version_dir: Path, meta: dict) -> Predictor:
-    key = (str((Path(version_dir) / DATA_FILE).resolve()), meta["serving"]["sha256"])
-    if key in _READ:
-        _READ.move_to_end(key)
-        return _READ[key]
-    predictor = _build_predictor(version_dir, meta)
-    _READ[key] = predictor
-    while len(_READ) > _READ_KEPT:
-        _READ.popitem(last=False)
-    return predictor
-
-
-def _build_predictor(version_dir: Path, meta: dict) -> Predictor:
     from model.fastpath import CompiledModel
     from model.prediction import ReviewRule
     from model.predictor import Predictor

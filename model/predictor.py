@@ -47,18 +47,14 @@ class Predictor:
 
     # -- probabilities ---------------------------------------------------------------------
 
-    def _topic_columns(self) -> np.ndarray:
-        return self.compiled.columns_for(self.taxonomy.ids)
-
-    def _rows_and_probabilities(self, texts: list[str]) -> tuple[list[FeatureRow], np.ndarray]:
-        """Feature rows of the texts and their topic probabilities (taxonomy order), by the fast path."""
-        compiled = self.compiled
-        rows = [compiled.row(normalize(t), lead=normalize(lead_of(t))) for t in texts]
-        return rows, compiled.probabilities(rows)[:, self._topic_columns()]
+    def _topic_probabilities(self, rows: list[FeatureRow]) -> np.ndarray:
+        """The rows' probabilities, one column per topic in taxonomy order (no internal class)."""
+        return self.compiled.probabilities(rows)[:, self.compiled.columns_for(self.taxonomy.ids)]
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
         """One row per text, one column per topic in taxonomy order (the fast path)."""
-        return self._rows_and_probabilities(texts)[1]
+        compiled = self.compiled
+        return self._topic_probabilities([compiled.row(normalize(t), lead=normalize(lead_of(t))) for t in texts])
 
     # -- predictions -----------------------------------------------------------------------
 
@@ -78,7 +74,7 @@ class Predictor:
             compiled.row(a.normalized.text, a.tokens, lead=normalize(lead_of(t)))
             for a, t in zip(analyses, texts, strict=True)
         ]
-        proba = compiled.probabilities(rows)[:, self._topic_columns()]
+        proba = self._topic_probabilities(rows)
         results = []
         for analysis, row, probs in zip(analyses, rows, proba, strict=True):
             prediction = self._decide(probs)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import itertools
 import json
 import os
 import re
@@ -25,86 +26,19 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from bench.archive import archive_text as news_text
 from model.artifact import current_version
 from newstag.archive import ArchiveInputError, discover_inputs, plan_partitions
 from newstag.archive.readers import check_record, read_records
 
 MAX_CHARS = 300  # NEWSTAG_MAX_TEXT_CHARS for every run here, so an over-long text is cheap to make
 
-PLACES = [
-    "衢州市柯城区",
-    "杭州市西湖区",
-    "温州市鹿城区",
-    "宁波市海曙区",
-    "绍兴市越城区",
-    "湖州市吴兴区",
-    "嘉兴市南湖区",
-    "金华市婺城区",
-    "台州市椒江区",
-    "丽水市莲都区",
-    "舟山市定海区",
-    "义乌市",
-]
-AGENCIES = [
-    "公安分局城东派出所",
-    "消防救援大队",
-    "人民检察院",
-    "人民法院",
-    "禁毒办",
-    "交警大队",
-    "反诈中心",
-    "司法局",
-    "综治中心",
-    "应急管理局",
-]
-ACTIONS = [
-    "近日开展夜间巡逻",
-    "组织高层建筑灭火演练",
-    "对一起公益诉讼案件提起诉讼",
-    "公开审理一起盗窃案",
-    "走进校园开展禁毒宣传",
-    "在国道路口开展酒驾夜查",
-    "深入社区开展防范电信诈骗宣传",
-    "为群众提供法律援助",
-    "组织网格员排查矛盾纠纷",
-    "开展防汛应急演练",
-    "召开党风廉政建设会议",
-    "联合多部门开展专项整治",
-]
-DETAILS = [
-    "，抓获违法嫌疑人三名。",
-    "，发放宣传资料五百余份。",
-    "，检查单位二十余家。",
-    "，当场整改隐患十一处。",
-    "，旁听群众六十余人。",
-    "，查处违法行为九起。",
-    "，帮助群众挽回损失十万元。",
-    "，化解纠纷四起。",
-    "，参与人员一百二十人。",
-    "，受到群众好评。",
-    "，进一步提升了群众安全感。",
-    "，切实筑牢安全防线。",
-    "，有效维护了辖区稳定。",
-    "，推动问题整改落实。",
-    "，取得良好社会效果。",
-]
-COMBINATIONS = len(PLACES) * len(AGENCIES) * len(ACTIONS) * len(DETAILS)  # 21,600
-
-
-def news_text(i: int) -> str:
-    """The i-th of 21,600 distinct short news items, fragments mixed so neighbours differ."""
-    j = (i * 7919) % COMBINATIONS  # 7919 is prime and shares no factor with 21,600: a permutation
-    j, place = divmod(j, len(PLACES))
-    j, agency = divmod(j, len(AGENCIES))
-    detail, action = divmod(j, len(ACTIONS))
-    return f"{PLACES[place]}{AGENCIES[agency]}{ACTIONS[action]}{DETAILS[detail]}"
-
 
 def write_archive(directory: Path) -> tuple[dict, dict]:
     """20,000 records in four files; returns {id: (source, line, text, carried)} and {(source, line): reason}."""
     directory.mkdir(parents=True)
     good, bad = {}, {}
-    counter = iter(range(COMBINATIONS))
+    counter = itertools.count()
 
     jsonl = directory / "2004.jsonl"
     broken = {
