@@ -131,11 +131,20 @@ def _engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _pragmas(connection, _record):
+            # The driver would begin transactions only before INSERT/UPDATE/DELETE, leaving the
+            # schema's CREATE and ALTER steps outside them; SQLAlchemy begins them instead (below).
+            connection.isolation_level = None
             cursor = connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=FULL")  # an acknowledged correction survives power loss
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(connection):
+            # Take the write lock at the start: two processes opening a new store migrate one after
+            # the other instead of both finding it empty (PostgreSQL takes an advisory lock).
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     if url.startswith(("postgresql://", "postgres://")):
