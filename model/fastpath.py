@@ -10,12 +10,21 @@ that its probabilities equal the pipeline's on every corpus record.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import compress, repeat
 
 import numpy as np
 
-# Rows are turned into decision values this many at a time (bounds the temporary memory).
-CHUNK = 512
+from model.tokenizer import BREAK
+
+# Decision values are computed for about this many features at a time (bounds the temporary memory).
+CHUNK_ENTRIES = 1 << 16
+# Between two texts cut or searched as one string; normalised text never holds one.
+_BREAK = BREAK
+_WORD_OR_BREAK = re.compile(r"[^\W_]|\n")
+# A character jieba or rjieba may cut inside a longer run (\w also covers CJK); kept wide on purpose.
+_IN_RUN = re.compile(r"[\w+#&.%\-]")
 # scikit-learn's char analyzer collapses whitespace runs the same way before cutting n-grams.
 _WHITE_SPACES = re.compile(r"\s\s+")
 
@@ -47,6 +56,47 @@ class FeatureRow:
 
     columns: np.ndarray
     values: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Occurrences:
+    """Feature occurrences of a batch: row and column of each, and where it ends in its text."""
+
+    rows: np.ndarray
+    columns: np.ndarray
+    ends: np.ndarray | None
+
+
+def _lead_length(text: str, lead: str) -> int:
+    """The lead's length when it begins ``text`` and a token must end where it does, else -1.
+
+    Both tokenizers cut runs of CJK characters, letters, digits and ``+#&._%-`` one run at a
+    time, every other character on its own: a lead whose last character, or the character
+    after it, lies outside such runs ends on a token boundary, and its words and character
+    n-grams are exactly the text's that end inside it.
+    """
+    length = len(lead)
+    if not text.startswith(lead):
+        return -1
+    if length == len(text) or not _IN_RUN.match(text[length - 1]) or not _IN_RUN.match(text[length]):
+        return length
+    return -1
+
+
+@dataclass(frozen=True)
+class Features:
+    """The feature rows of a batch, compressed by row: row i is entries indptr[i] to indptr[i + 1]."""
+
+    indptr: np.ndarray
+    columns: np.ndarray
+    values: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.indptr) - 1
+
+    def row(self, index: int) -> FeatureRow:
+        begin, end = self.indptr[index], self.indptr[index + 1]
+        return FeatureRow(self.columns[begin:end], self.values[begin:end])
 
 
 class CompiledModel:
@@ -175,60 +225,127 @@ class CompiledModel:
         return _gram_of(int(self._char_keys_by_column[column - self.n_words]))
 
     def row(self, normalized: str, words: list[str] | None = None, lead: str | None = None) -> FeatureRow:
-        """The feature row of a normalised text and its normalised ``lead``.
+        """The feature row of one normalised text and its normalised ``lead`` (a batch of one).
 
         ``words`` are the text's word tokens when already cut.
         """
-        main = self._block(normalized, words)
-        if not self.lead_weight or lead is None:
+        leads = None if lead is None else [lead]
+        return self.features([normalized], None if words is None else [words], leads).row(0)
+
+    def features(
+        self, texts: Sequence[str], words: Sequence[list[str]] | None = None, leads: Sequence[str] | None = None
+    ) -> Features:
+        """The feature rows of normalised texts and their normalised ``leads``, the batch as arrays.
+
+        Every step after the cut runs once over the whole batch: word and pair lookups, one
+        search for every character n-gram of every text, one sort that counts the features of
+        all rows, and the per-block l2 norms. A lead that begins its text and ends where both
+        tokenizers must end a token (see :func:`_lead_length`) takes its features from the
+        text's own occurrences; other leads are cut and searched on their own.
+        ``words``: each text's word tokens when already cut.
+        """
+        n = len(texts)
+        found = self._occurrences(texts, words)
+        main = self._tfidf(found.rows, found.columns, n)
+        if not self.lead_weight or leads is None:
             return main
-        block = self._block(lead, None)
-        return FeatureRow(
-            np.concatenate([main.columns, block.columns + self.n_main]),
-            np.concatenate([main.values, block.values * self.lead_weight]),
+        lengths = np.array(
+            [
+                _lead_length(text, lead) if found.ends is not None else -1
+                for text, lead in zip(texts, leads, strict=True)
+            ],
+            dtype=np.int64,
         )
+        in_lead = found.ends <= lengths[found.rows] if found.ends is not None else np.zeros(len(found.rows), bool)
+        rows, columns = found.rows[in_lead], found.columns[in_lead]
+        apart = np.flatnonzero(lengths < 0)
+        if len(apart):
+            own = self._occurrences([leads[i] for i in apart], None)
+            rows, columns = np.concatenate([rows, apart[own.rows]]), np.concatenate([columns, own.columns])
+        return _side_by_side(main, self._tfidf(rows, columns, n), self.n_main, self.lead_weight)
 
-    def _block(self, normalized: str, words: list[str] | None) -> FeatureRow:
-        """Word and character tf-idf of one normalised text, each l2-normalised."""
+    def _tfidf(self, rows: np.ndarray, columns: np.ndarray, n: int) -> Features:
+        """Rows of sublinear tf-idf from feature occurrences, each block of each row l2-normalised."""
+        width = len(self.idf)
+        keys, counts = np.unique(rows * width + columns, return_counts=True)
+        rows, columns = np.divmod(keys, width)
+        values = (np.log(counts) + 1.0) * self.idf[columns]
+        if len(values):
+            # Rows are sorted, and within a row word columns come before character columns.
+            group = rows * 2 + (columns >= self.n_words)
+            starts = np.flatnonzero(np.concatenate([[True], group[1:] != group[:-1]]))
+            norms = np.repeat(np.sqrt(np.add.reduceat(values * values, starts)), np.diff([*starts, len(values)]))
+            np.divide(values, norms, out=values, where=norms > 0)
+        return Features(np.searchsorted(rows, np.arange(n + 1)), columns, values)
+
+    def _occurrences(self, texts: Sequence[str], words: Sequence[list[str]] | None) -> _Occurrences:
+        """Every known word, word pair and character n-gram occurrence of normalised texts.
+
+        Texts are cut and searched joined by a line break, which normalised text never holds,
+        which ends a token in both tokenizers, and which no feature contains. Ends (code points
+        from the start of the text) are known when this method cut the texts itself.
+        """
+        joined = _BREAK.join(texts)
+        starts = np.cumsum([0, *(len(text) + 1 for text in texts)])[:-1]
         if words is None:
-            words = self.tokenizer.words(normalized)
-        # map/zip/join run in C; this is the per-text hot path.
-        pairs = map(" ".join, zip(words, words[1:], strict=False))
-        known = [c for c in map(self.word_index.get, [*words, *pairs]) if c is not None]
-        char_columns = self._char_columns(_WHITE_SPACES.sub(" ", normalized))
-        all_columns = np.concatenate([np.array(known, dtype=np.int64), char_columns])
-        if not len(all_columns):
-            return FeatureRow(np.empty(0, dtype=np.int64), np.empty(0))
-        cols, counts = np.unique(all_columns, return_counts=True)
-        values = (np.log(counts) + 1.0) * self.idf[cols]
-        in_words = cols < self.n_words
-        for block in (in_words, ~in_words):
-            norm = np.sqrt(np.dot(values[block], values[block]))
-            if norm > 0:
-                values[block] /= norm
-        return FeatureRow(cols, values)
+            tokens = self.tokenizer.cut_joined(texts)
+            token_ends = np.cumsum(np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens)))
+            keep = np.fromiter(map(bool, map(_WORD_OR_BREAK.search, tokens)), dtype=bool, count=len(tokens))
+            tokens, token_ends = list(compress(tokens, keep)), token_ends[keep]
+        else:
+            tokens, token_ends = _joined(words), None
+        word_rows, word_columns, at = self._word_columns(tokens)
+        # scikit-learn's char analyzer collapses each text's whitespace runs to one space first.
+        spaced = _BREAK.join(_WHITE_SPACES.sub(" ", text) for text in texts)
+        char_rows, char_columns, char_ends = self._char_columns(spaced)
+        rows = np.concatenate([word_rows, char_rows])
+        columns = np.concatenate([word_columns, char_columns])
+        if token_ends is None or spaced != joined:
+            return _Occurrences(rows, columns, None)
+        ends = np.concatenate([token_ends[at], char_ends]) - starts[rows]
+        return _Occurrences(rows, columns, ends)
 
-    def _char_columns(self, text: str) -> np.ndarray:
-        """Columns of every known character n-gram occurrence in ``text`` (repeats included)."""
-        if not text:
-            return np.empty(0, dtype=np.int64)
-        points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64) + 1
-        keys = [points] if 1 in self.char_sizes else []
-        if 2 in self.char_sizes:
-            keys.append((points[:-1] << 21) | points[1:])
-        if 3 in self.char_sizes:
-            keys.append((points[:-2] << 42) | (points[1:-1] << 21) | points[2:])
-        keys = np.concatenate(keys) if keys else np.empty(0, dtype=np.uint64)
+    def _word_columns(self, tokens: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rows and columns of the known words and word pairs among tokens (texts separated by
+        line-break tokens), and the index of each one's last token."""
+        pairs = map(" ".join, zip(tokens, tokens[1:], strict=False))
+        keys = [*tokens, *pairs]
+        columns = np.fromiter(map(self.word_index.get, keys, repeat(-1)), dtype=np.int64, count=len(keys))
+        breaks = np.fromiter(map(_BREAK.__eq__, tokens), dtype=bool, count=len(tokens))
+        row_of_token = np.cumsum(breaks)
+        rows = np.concatenate([row_of_token, row_of_token[:-1]])
+        last = np.concatenate([np.arange(len(tokens)), np.arange(1, len(tokens))])
+        known = np.flatnonzero(columns >= 0)
+        return rows[known], columns[known], last[known]
+
+    def _char_columns(self, joined: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rows, columns and end positions (in ``joined``) of every known character n-gram occurrence."""
+        if not joined:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64) + 1
+        breaks = points == ord(_BREAK) + 1
+        row_at = np.cumsum(breaks)
+        keys, rows, inside, ends = [], [], [], []
+        for size in self.char_sizes:
+            key = points[: len(points) - size + 1]
+            crossing = breaks[: len(points) - size + 1]
+            for shift in range(1, size):
+                key = (key << 21) | points[shift : len(points) - size + 1 + shift]
+                crossing = crossing | breaks[shift : len(points) - size + 1 + shift]
+            keys.append(key)
+            rows.append(row_at[: len(key)])
+            inside.append(~crossing)
+            ends.append(np.arange(size, len(key) + size))
+        keys, rows, inside, ends = map(np.concatenate, (keys, rows, inside, ends))
         at = np.searchsorted(self.char_keys, keys)
         at[at == len(self.char_keys)] = 0
-        return self.char_columns[at[self.char_keys[at] == keys]]
+        found = np.flatnonzero((self.char_keys[at] == keys) & inside)
+        return rows[found], self.char_columns[at[found]], ends[found]
 
-    def probabilities(self, rows: list[FeatureRow]) -> np.ndarray:
+    def probabilities(self, features: Features) -> np.ndarray:
         """Calibrated probabilities, one column per class of the pipeline (its order)."""
-        decision = np.empty((len(rows), len(self.intercept)))
-        for start in range(0, len(rows), CHUNK):
-            decision[start : start + CHUNK] = self._decision(rows[start : start + CHUNK])
-        proba = np.zeros((len(rows), len(self.classes)))
+        decision = self._decision(features)
+        proba = np.zeros((len(features), len(self.classes)))
         # scikit-learn's sigmoid calibration: 1 / (1 + exp(a * decision + b)).
         proba[:, self.positions] = 1.0 / (1.0 + np.exp(self.a * decision + self.b))
         denominator = proba.sum(axis=1, keepdims=True)
@@ -237,17 +354,51 @@ class CompiledModel:
         proba[(proba > 1.0) & (proba <= 1.0 + 1e-5)] = 1.0
         return proba
 
-    def _decision(self, rows: list[FeatureRow]) -> np.ndarray:
-        """The linear model's decision values: each row's values times the coefficients of its columns."""
-        if len(rows) == 1:  # one text: no bookkeeping
-            return (rows[0].values @ self.coef_t[rows[0].columns] + self.intercept)[np.newaxis, :]
-        lengths = np.array([len(r.columns) for r in rows])
-        decision = np.zeros((len(rows), len(self.intercept)))
-        if lengths.sum():
-            columns = np.concatenate([r.columns for r in rows])
-            values = np.concatenate([r.values for r in rows])
-            contributions = values[:, np.newaxis] * self.coef_t[columns]
-            starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-            filled = lengths > 0
-            decision[filled] = np.add.reduceat(contributions, starts[filled], axis=0)
+    def _decision(self, features: Features) -> np.ndarray:
+        """The linear model's decision values: each row's values times the coefficients of its columns.
+
+        Rows go through in chunks of about CHUNK_ENTRIES features, which bounds the temporary
+        (features x classes) products however long the texts.
+        """
+        indptr = features.indptr
+        decision = np.zeros((len(features), len(self.intercept)))
+        buffer = np.empty((min(CHUNK_ENTRIES, len(features.columns)), len(self.intercept)))
+        first = 0
+        while first < len(features):
+            # As many rows as fit in the buffer, and at least one (a row longer than the buffer gets its own).
+            last = max(first + 1, int(np.searchsorted(indptr, indptr[first] + CHUNK_ENTRIES, side="right")) - 1)
+            last = min(last, len(features))
+            begin, end = indptr[first], indptr[last]
+            if end > begin:
+                part = buffer[: end - begin] if end - begin <= len(buffer) else np.empty((end - begin, len(buffer[0])))
+                np.take(self.coef_t, features.columns[begin:end], axis=0, out=part)
+                part *= features.values[begin:end, np.newaxis]
+                starts = indptr[first:last] - begin
+                filled = indptr[first + 1 : last + 1] > indptr[first:last]
+                decision[first:last][filled] = np.add.reduceat(part, starts[filled], axis=0)
+            first = last
         return decision + self.intercept
+
+
+def _joined(words: Sequence[list[str]]) -> list[str]:
+    """Each text's word tokens in one list, a line-break token between two texts."""
+    tokens: list[str] = []
+    for index, text_words in enumerate(words):
+        if index:
+            tokens.append(_BREAK)
+        tokens.extend(text_words)
+    return tokens
+
+
+def _side_by_side(main: Features, lead: Features, offset: int, weight: float) -> Features:
+    """Each row's main features, then its lead features moved ``offset`` columns on and weighted."""
+    indptr = main.indptr + lead.indptr
+    main_sizes, lead_sizes = np.diff(main.indptr), np.diff(lead.indptr)
+    # Where each entry lands: its row's new start plus its place within the row's part.
+    main_at = np.arange(len(main.columns)) + np.repeat(indptr[:-1] - main.indptr[:-1], main_sizes)
+    lead_at = np.arange(len(lead.columns)) + np.repeat(indptr[:-1] + main_sizes - lead.indptr[:-1], lead_sizes)
+    columns = np.empty(indptr[-1], dtype=np.int64)
+    values = np.empty(indptr[-1])
+    columns[main_at], values[main_at] = main.columns, main.values
+    columns[lead_at], values[lead_at] = lead.columns + offset, lead.values * weight
+    return Features(indptr, columns, values)

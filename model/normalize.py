@@ -171,9 +171,23 @@ def _apply_rules(text: str, offsets: list[int] | None) -> tuple[str, list[int] |
     return text, offsets
 
 
+def _joined_pieces(repl: Callable[[re.Match], Iterable[_Piece]]) -> Callable[[re.Match], str]:
+    return lambda match: "".join(piece for piece, _, _ in repl(match))
+
+
+# The rules as plain re.sub replacements, for normalising without the offset map.
+_PLAIN_RULES = tuple((pattern, _joined_pieces(repl)) for pattern, repl in _RULES)
+
+
 def normalize(text: str) -> str:
-    """Normalise a text for features: NFKC, lower case, bylines reduced to agency words."""
-    return _apply_rules(text.translate(_CHARMAP), None)[0]
+    """Normalise a text for features: NFKC, lower case, bylines reduced to agency words.
+
+    The same rules as :func:`normalize_with_offsets`, run by re.sub without the offset map.
+    """
+    text = text.translate(_CHARMAP)
+    for pattern, repl in _PLAIN_RULES:
+        text = pattern.sub(repl, text)
+    return text.strip()
 
 
 def normalize_with_offsets(text: str) -> NormalizedText:

@@ -12,6 +12,7 @@ import functools
 import logging
 import re
 import threading
+from collections.abc import Sequence
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,12 @@ _TIE_PRONE = re.compile(r"([\u3400-\u9fff])\1\1")
 def _is_word(token: str) -> bool:
     """A token worth a feature: not whitespace, not punctuation only."""
     return token.isalnum() or any(ch.isalnum() for ch in token)
+
+
+# The same test as a pattern, for filter() in C: Python's \w is exactly str.isalnum() plus "_".
+_WORD = re.compile(r"[^\W_]")
+# Between two texts cut as one string: a line break, which always ends a token and is never a word.
+BREAK = "\n"
 
 
 def load_domain_words() -> list[tuple[str, int]]:
@@ -139,7 +146,33 @@ class Tokenizer:
 
     def words(self, text: str) -> list[str]:
         """The word tokens of a normalised text, punctuation and spaces left out."""
-        return [t for t in self.cut(text) if _is_word(t)]
+        return list(filter(_WORD.search, self.cut(text)))
+
+    def cut_joined(self, texts: Sequence[str]) -> list[str]:
+        """Every token of many normalised texts in one list, a BREAK token between two texts.
+
+        Normalised texts hold no line break, and a line break ends a token in both engines, so
+        cutting texts joined by one gives each text's own tokens; rjieba gets each run of texts
+        it can cut as one string.
+        """
+        segments: list[list[str]] = []
+        run: list[str] = []
+        for text in texts:
+            if self.uses_rjieba and not _TIE_PRONE.search(text):
+                run.append(text)
+                continue
+            if run:
+                segments.append(self._rjieba_engine().cut(BREAK.join(run), False))
+                run = []
+            segments.append(self.cut(text))
+        if run:
+            segments.append(self._rjieba_engine().cut(BREAK.join(run), False))
+        tokens: list[str] = []
+        for index, segment in enumerate(segments):
+            if index:
+                tokens.append(BREAK)
+            tokens.extend(segment)
+        return tokens
 
     def words_with_spans(self, text: str) -> list[tuple[str, int, int]]:
         """Like :meth:`words`, with each token's [start, end) in ``text``."""

@@ -3,6 +3,11 @@
 import numpy as np
 import pytest
 
+from model import fastpath
+from model.lead import lead_of
+from model.normalize import normalize
+from model.prediction import ReviewRule
+from model.predictor import decide, decide_all
 from training.corpus import load_bundled
 
 
@@ -31,3 +36,67 @@ def test_the_data_only_file_equals_the_pipeline_on_a_sample_of_every_kind(served
 def test_fast_path_on_texts_with_no_known_feature(served, topic_model):
     texts = ["", "@@@@", "\x00", "ﾟ∀ﾟ"]
     assert np.abs(served.model.probabilities(texts) - topic_model.reference_probabilities(texts)).max() < 1e-9
+
+
+def _same_rows(first, second) -> bool:
+    return len(first) == len(second) and all(
+        np.array_equal(first.row(i).columns, second.row(i).columns)
+        and np.allclose(first.row(i).values, second.row(i).values, rtol=0, atol=1e-12)
+        for i in range(len(first))
+    )
+
+
+def _batch_inputs(taxonomy, every: int = 1) -> tuple[list[str], list[str]]:
+    records = load_bundled(taxonomy)[::every]
+    texts = [r.text for r in records] + [line for r in records if r.kind == "item" for line in r.text.split("\n")]
+    # Empty and blank texts between others: a batch joins texts with line breaks, and must not
+    # let whitespace runs or empty texts shift any row.
+    texts[3:3] = ["", "  ", "汪汪汪叫", ""]
+    return [normalize(t) for t in texts], [normalize(lead_of(t)) for t in texts]
+
+
+@pytest.mark.parametrize("every", [pytest.param(1, marks=pytest.mark.slow), 25])
+def test_a_batch_gives_each_text_the_row_it_gets_alone(served, taxonomy, every):
+    compiled = served.model.compiled
+    texts, leads = _batch_inputs(taxonomy, every)
+    batch = compiled.features(texts, leads=leads)
+    alone = [compiled.features([t], leads=[lead]) for t, lead in zip(texts, leads, strict=True)]
+    assert len(batch) == len(texts)
+    for index, single in enumerate(alone):
+        assert _same_rows(one_row(batch, index), single), texts[index]
+
+
+def one_row(batch, index):
+    """Row ``index`` of a batch as a batch of one."""
+    row = batch.row(index)
+    return type(batch)(np.array([0, len(row.columns)]), row.columns, row.values)
+
+
+@pytest.mark.parametrize("every", [pytest.param(1, marks=pytest.mark.slow), 25])
+def test_a_lead_read_from_its_texts_occurrences_equals_the_lead_cut_on_its_own(served, taxonomy, every, monkeypatch):
+    compiled = served.model.compiled
+    texts, leads = _batch_inputs(taxonomy, every)
+    reused = compiled.features(texts, leads=leads)
+    assert sum(fastpath._lead_length(t, lead) >= 0 for t, lead in zip(texts, leads, strict=True)) > len(texts) / 2
+    monkeypatch.setattr(fastpath, "_lead_length", lambda text, lead: -1)
+    assert _same_rows(reused, compiled.features(texts, leads=leads))
+
+
+def test_a_lead_that_ends_inside_a_run_of_letters_is_cut_on_its_own():
+    assert fastpath._lead_length("警方通报。随后", "警方通报。") == 5
+    assert fastpath._lead_length("法院判决书", "法院判决") == -1  # 书 may join 决 in a word
+    assert fastpath._lead_length("abc def", "abc") == 3
+    assert fastpath._lead_length("另一段", "警方") == -1
+    assert fastpath._lead_length("警方", "警方") == 2
+
+
+def test_deciding_a_batch_at_once_gives_what_deciding_each_row_gives(taxonomy):
+    rng = np.random.default_rng(7)
+    proba = rng.dirichlet(np.ones(len(taxonomy)), size=300)
+    proba[:20] = 1 / len(taxonomy)  # all tied: taxonomy order decides
+    proba[20:40, :3] = proba[20:40, :1]  # three-way ties among the first topics
+    thresholds = {topic: 0.3 + 0.02 * i for i, topic in enumerate(taxonomy.ids)}
+    review = ReviewRule(min_score=0.5, min_margin=0.1)
+    expected = [decide(row, taxonomy, thresholds, review) for row in proba]
+    assert decide_all(proba, taxonomy, thresholds, review) == expected
+    assert decide_all(np.empty((0, len(taxonomy))), taxonomy, thresholds, review) == []

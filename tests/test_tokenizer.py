@@ -2,7 +2,9 @@ import pickle
 
 import pytest
 
-from model.tokenizer import Tokenizer, load_domain_words
+from model.normalize import normalize
+from model.tokenizer import _WORD, BREAK, Tokenizer, _is_word, load_domain_words
+from training.corpus import load_bundled
 
 
 def test_institution_and_practice_names_stay_whole():
@@ -76,3 +78,20 @@ def test_tokenizer_pickles_without_its_jieba_state():
 def test_jieba_engines_are_built_once_per_process():
     assert Tokenizer(backend="jieba")._jieba_engine() is Tokenizer(backend="jieba")._jieba_engine()
     assert Tokenizer(extra_words=("桐检",))._jieba_engine() is not Tokenizer()._jieba_engine()
+
+
+def test_texts_cut_joined_get_the_tokens_each_gets_alone(taxonomy):
+    tokenizer = Tokenizer()
+    texts = [normalize(r.text) for r in load_bundled(taxonomy)[::7]]
+    texts[2:2] = ["", "汪汪汪叫了三声", ""]  # empty texts and a tie-prone one inside the batch
+    expected: list[str] = []
+    for index, text in enumerate(texts):
+        expected += ([BREAK] if index else []) + tokenizer.cut(text)
+    assert tokenizer.cut_joined(texts) == expected
+
+
+def test_the_word_pattern_is_the_word_test(taxonomy):
+    tokenizer = Tokenizer()
+    tokens = {t for r in load_bundled(taxonomy)[::5] for t in tokenizer.cut(normalize(r.text))}
+    tokens |= {"_", "__", "a_", "①", "Ⅻ", "٣", "—", "…", " ", "\u3000"}
+    assert {t for t in tokens if _WORD.search(t)} == {t for t in tokens if _is_word(t)}
