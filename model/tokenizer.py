@@ -9,11 +9,14 @@ same way. Without rjieba, or with ``backend="jieba"``, jieba itself runs.
 from __future__ import annotations
 
 import functools
+import importlib.machinery
+import importlib.util
 import logging
 import re
 import threading
 from collections.abc import Sequence
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -82,13 +85,32 @@ def _build_jieba(extra_words: tuple[str, ...]) -> jieba.Tokenizer:
 
 
 @functools.cache
+def rjieba_engine_class() -> type | None:
+    """rjieba's ``Jieba`` class, or None when rjieba is not installed or does not load.
+
+    The package's ``__init__`` builds a default engine (about 25 MB of dictionary) that newstag
+    never uses, since its engines carry the domain words; so the compiled module is loaded from
+    the package directory without running ``__init__``. Asked once per process.
+    """
+    spec = importlib.util.find_spec("rjieba")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            path = Path(folder) / f"rjieba{suffix}"
+            if not path.is_file():
+                continue
+            loader = importlib.machinery.ExtensionFileLoader("rjieba.rjieba", str(path))
+            try:
+                module = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
+                loader.exec_module(module)
+                return module.Jieba
+            except (ImportError, AttributeError):
+                return None
+    return None
+
+
 def rjieba_available() -> bool:
-    """Whether the rjieba package imports (asked once: Tokenizer.cut checks it for every text)."""
-    try:
-        import rjieba  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether rjieba can be used (asked once: Tokenizer.cut checks it for every text)."""
+    return rjieba_engine_class() is not None
 
 
 class Tokenizer:
@@ -123,9 +145,10 @@ class Tokenizer:
         if self._rjieba is None:
             with self._lock:
                 if self._rjieba is None:
-                    import rjieba
-
-                    engine = rjieba.Jieba()
+                    engine_class = rjieba_engine_class()
+                    if engine_class is None:
+                        raise ImportError("the rjieba backend needs the rjieba package (or use backend='jieba')")
+                    engine = engine_class()
                     for word, freq in _words_to_add(self.extra_words):
                         engine.add_word(word, freq, None)
                     self._rjieba = engine
