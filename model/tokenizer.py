@@ -19,6 +19,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from model.jiebacut import CompactJieba
+
 if TYPE_CHECKING:
     import jieba
 
@@ -27,8 +29,9 @@ logger = logging.getLogger(__name__)
 BACKENDS = ("auto", "jieba", "rjieba")
 
 # Three identical Chinese characters in a row (汪汪汪) make two cuts equally likely; jieba and
-# jieba-rs break that tie differently, so such texts always go through jieba. (Runs of
-# letters or digits are one token in both.)
+# jieba-rs break that tie differently, so such texts get jieba's cut: from jieba itself with
+# backend="jieba", else from model.jiebacut, which gives jieba's cut from a compact copy of its
+# dictionary. (Runs of letters or digits are one token in both.)
 _TIE_PRONE = re.compile(r"([\u3400-\u9fff])\1\1")
 
 
@@ -55,10 +58,11 @@ def load_domain_words() -> list[tuple[str, int]]:
     return words
 
 
-# Built jieba engines by their extra words, shared by every Tokenizer of the process. With rjieba
-# installed, jieba is imported and its dictionary (about 65 MB) built only when a tie-prone text
-# first needs it, so most workers never hold it.
+# Built jieba engines by their extra words, shared by every Tokenizer of the process: jieba's own
+# (backend="jieba", about 65 MB) and the compact ones that cut tie-prone texts beside rjieba
+# (under 15 MB, built when such a text first comes).
 _JIEBA_ENGINES: dict[tuple[str, ...], jieba.Tokenizer] = {}
+_COMPACT_ENGINES: dict[tuple[str, ...], CompactJieba] = {}
 _ENGINES_LOCK = threading.Lock()
 
 
@@ -81,6 +85,14 @@ def _build_jieba(extra_words: tuple[str, ...]) -> jieba.Tokenizer:
             for word, freq in _words_to_add(extra_words):
                 engine.add_word(word, freq)
             _JIEBA_ENGINES[extra_words] = engine
+    return engine
+
+
+def _build_compact(extra_words: tuple[str, ...]) -> CompactJieba:
+    with _ENGINES_LOCK:
+        engine = _COMPACT_ENGINES.get(extra_words)
+        if engine is None:
+            engine = _COMPACT_ENGINES[extra_words] = CompactJieba(added=_words_to_add(extra_words))
     return engine
 
 
@@ -124,6 +136,7 @@ class Tokenizer:
         self.backend = backend
         self._jieba: jieba.Tokenizer | None = None
         self._rjieba = None
+        self._compact: CompactJieba | None = None
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict:
@@ -163,9 +176,13 @@ class Tokenizer:
 
     def cut(self, text: str) -> list[str]:
         """Every token of a normalised text, punctuation and spaces included, in order."""
-        if self.uses_rjieba and not _TIE_PRONE.search(text):
-            return self._rjieba_engine().cut(text, False)
-        return self._jieba_engine().lcut(text, HMM=False)
+        if not self.uses_rjieba:
+            return self._jieba_engine().lcut(text, HMM=False)
+        if _TIE_PRONE.search(text):
+            if self._compact is None:
+                self._compact = _build_compact(self.extra_words)
+            return self._compact.cut(text)
+        return self._rjieba_engine().cut(text, False)
 
     def words(self, text: str) -> list[str]:
         """The word tokens of a normalised text, punctuation and spaces left out."""

@@ -55,9 +55,39 @@ def test_rjieba_and_jieba_cut_every_corpus_record_the_same(taxonomy):
     assert different == []
 
 
-def test_tie_prone_text_goes_through_jieba():
-    fast, reference = Tokenizer(backend="rjieba"), Tokenizer(backend="jieba")
-    assert fast.cut("“汪汪汪……”小狗掉进了井里") == reference.cut("“汪汪汪……”小狗掉进了井里")
+TIE_PRONE = [
+    "“汪汪汪……”小狗掉进了井里",
+    "哈哈哈哈哈，他笑着说说说",
+    "人人人民民民法院院院",
+    "AB12 测试 test.py 3.5% a-b 嘻嘻嘻",
+    "通讯员桐检：呜呜呜的警笛声\r\n响起",
+]
+
+
+@pytest.mark.parametrize("extra_words", [(), ("桐检", "警笛声")])
+def test_tie_prone_text_gets_jiebas_cut_without_jieba(extra_words):
+    fast, reference = Tokenizer(extra_words, backend="rjieba"), Tokenizer(extra_words, backend="jieba")
+    for text in TIE_PRONE:
+        assert fast.cut(text) == reference.cut(text), text
+    assert fast._jieba is None  # the compact copy cut them
+
+
+@pytest.mark.slow
+def test_the_compact_copy_cuts_every_corpus_record_as_jieba_does(taxonomy):
+    from model.jiebacut import CompactJieba
+    from model.tokenizer import _words_to_add
+
+    compact, reference = CompactJieba(added=_words_to_add(())), Tokenizer(backend="jieba")
+    texts = [normalize(r.text) for r in load_bundled(taxonomy)[::2]]
+    assert [t for t in texts if compact.cut(t) != reference.cut(t)] == []
+
+
+def test_a_damaged_jieba_dictionary_is_refused(tmp_path):
+    from model.jiebacut import CompactJieba
+
+    (tmp_path / "dict.txt").write_text("法院 100 n\n检察院 many n\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="line 2"):
+        CompactJieba(tmp_path / "dict.txt")
 
 
 def test_unknown_backend_is_refused():
