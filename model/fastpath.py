@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import compress, repeat
 
 import numpy as np
@@ -58,6 +59,59 @@ class FeatureRow:
     values: np.ndarray
 
 
+class GramTable:
+    """Packed character n-gram keys to columns, as an open-addressing hash table in arrays.
+
+    A key's home slot is a multiplicative hash of it; a key that finds its home taken goes to
+    the next free slot. Lookups probe every key of a batch at once, one slot further each round,
+    until each has met its key or a free slot: a few array passes instead of a binary search's
+    dozen random reads per key. Slots are about 2.5 times the keys, so runs stay short.
+    """
+
+    _EMPTY = 0  # no packed key is 0: every code point is stored plus one
+    _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+
+    def __init__(self, keys: np.ndarray, columns: np.ndarray):
+        bits = max(4, int(len(keys) * 2.5).bit_length())
+        self.mask = (1 << bits) - 1
+        self.shift = np.uint64(64 - bits)
+        self.keys = np.zeros(1 << bits, dtype=np.uint64)
+        self.columns = np.full(1 << bits, -1, dtype=np.int64)
+        home = self._home(keys)
+        pending = np.arange(len(keys))
+        self.probes = 0
+        while len(pending):
+            slots = (home[pending] + self.probes) & self.mask
+            free = self.keys[slots] == self._EMPTY
+            # Of the keys wanting one free slot in this round, the first takes it.
+            _, first = np.unique(slots[free], return_index=True)
+            placed = pending[free][first]
+            self.keys[slots[free][first]] = keys[placed]
+            self.columns[slots[free][first]] = columns[placed]
+            done = np.zeros(len(pending), dtype=bool)
+            done[np.flatnonzero(free)[first]] = True
+            pending = pending[~done]
+            self.probes += 1
+
+    def _home(self, keys: np.ndarray) -> np.ndarray:
+        return ((keys * self._MULTIPLIER) >> self.shift).astype(np.int64)
+
+    def find(self, keys: np.ndarray) -> np.ndarray:
+        """Each key's column, -1 for keys not in the table."""
+        found = np.full(len(keys), -1, dtype=np.int64)
+        home = self._home(keys)
+        pending = np.arange(len(keys))
+        for probe in range(self.probes):
+            slots = (home[pending] + probe) & self.mask
+            stored = self.keys[slots]
+            hit = stored == keys[pending]
+            found[pending[hit]] = self.columns[slots[hit]]
+            pending = pending[~hit & (stored != self._EMPTY)]
+            if not len(pending):
+                break
+        return found
+
+
 @dataclass(frozen=True)
 class _Occurrences:
     """Feature occurrences of a batch: row and column of each, and where it ends in its text."""
@@ -65,6 +119,23 @@ class _Occurrences:
     rows: np.ndarray
     columns: np.ndarray
     ends: np.ndarray | None
+
+
+def _pairs_of_known_words(vocabulary: dict[str, int]) -> bool:
+    """Whether both words of every word pair in the vocabulary are in it too."""
+    return all(word in vocabulary for term in vocabulary if " " in term for word in term.split(" "))
+
+
+def _words_and_breaks(tokens: list[str], ends: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """The word tokens and text breaks of a joined cut, with their ends.
+
+    A token is a word when it holds a letter or digit (``Tokenizer.words``): most are all
+    letters (str.isalnum); the pattern decides only the mixed ones, such as ``3.5``.
+    """
+    keep = np.fromiter(map(str.isalnum, tokens), dtype=bool, count=len(tokens))
+    for index in np.flatnonzero(~keep).tolist():
+        keep[index] = _WORD_OR_BREAK.search(tokens[index]) is not None
+    return list(compress(tokens, keep.tolist())), ends[keep]
 
 
 def _lead_length(text: str, lead: str) -> int:
@@ -122,6 +193,8 @@ class CompiledModel:
         self.positions = arrays["positions"]
         self.a, self.b = arrays["calibration_a"], arrays["calibration_b"]
         self.n_words = int(settings["n_words"])
+        # Whether every word pair of the vocabulary is two of its words (see _word_columns).
+        self.pairs_of_known_words = bool(settings.get("pairs_of_known_words", False))
         self.n_main = len(self.idf)  # the lead block's columns follow, in the same order
         self._word_names: list[str] | None = None
         if word_index is None:  # from stored arrays: the vocabulary is its words joined by newlines
@@ -130,6 +203,10 @@ class CompiledModel:
         self.word_index = word_index
         self._columns: dict[tuple[str, ...], np.ndarray] = {}
         self._char_keys_by_column: np.ndarray | None = None
+
+    @cached_property
+    def _gram_table(self) -> GramTable:
+        return GramTable(self.char_keys, self.char_columns)
 
     @classmethod
     def from_pipeline(cls, pipeline, tokenizer) -> CompiledModel:
@@ -166,6 +243,7 @@ class CompiledModel:
             "classes": classes,
             "estimator_classes": [str(c) for c in estimator.classes_],
             "n_words": n_words,
+            "pairs_of_known_words": _pairs_of_known_words(words.vocabulary_),
         }
         return cls(arrays, settings, tokenizer, word_index=words.vocabulary_)
 
@@ -189,6 +267,7 @@ class CompiledModel:
             "classes": [str(c) for c in self.classes],
             "estimator_classes": self.estimator_classes,
             "n_words": self.n_words,
+            "pairs_of_known_words": self.pairs_of_known_words,
         }
         return arrays, settings
 
@@ -290,8 +369,7 @@ class CompiledModel:
         if words is None:
             tokens = self.tokenizer.cut_joined(texts)
             token_ends = np.cumsum(np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens)))
-            keep = np.fromiter(map(bool, map(_WORD_OR_BREAK.search, tokens)), dtype=bool, count=len(tokens))
-            tokens, token_ends = list(compress(tokens, keep)), token_ends[keep]
+            tokens, token_ends = _words_and_breaks(tokens, token_ends)
         else:
             tokens, token_ends = _joined(words), None
         word_rows, word_columns, at = self._word_columns(tokens)
@@ -307,14 +385,27 @@ class CompiledModel:
 
     def _word_columns(self, tokens: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Rows and columns of the known words and word pairs among tokens (texts separated by
-        line-break tokens), and the index of each one's last token."""
-        pairs = map(" ".join, zip(tokens, tokens[1:], strict=False))
-        keys = [*tokens, *pairs]
-        columns = np.fromiter(map(self.word_index.get, keys, repeat(-1)), dtype=np.int64, count=len(keys))
+        line-break tokens, which are never known), and the index of each one's last token.
+
+        When every pair of the vocabulary is two of its words (a pair is never more frequent
+        than its words, and nothing but the minimum frequency pruned the vocabulary), only
+        pairs of two known words are looked up.
+        """
+        get = self.word_index.get
+        columns = np.fromiter(map(get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
+        if self.pairs_of_known_words:
+            both = (columns[:-1] >= 0) & (columns[1:] >= 0)
+            first = np.flatnonzero(both)
+            pairs = map(" ".join, compress(zip(tokens, tokens[1:], strict=False), both.tolist()))
+        else:
+            first = np.arange(max(len(tokens) - 1, 0))
+            pairs = map(" ".join, zip(tokens, tokens[1:], strict=False))
+        pair_columns = np.fromiter(map(get, pairs, repeat(-1)), dtype=np.int64, count=len(first))
         breaks = np.fromiter(map(_BREAK.__eq__, tokens), dtype=bool, count=len(tokens))
         row_of_token = np.cumsum(breaks)
-        rows = np.concatenate([row_of_token, row_of_token[:-1]])
-        last = np.concatenate([np.arange(len(tokens)), np.arange(1, len(tokens))])
+        rows = np.concatenate([row_of_token, row_of_token[first]])
+        last = np.concatenate([np.arange(len(tokens)), first + 1])
+        columns = np.concatenate([columns, pair_columns])
         known = np.flatnonzero(columns >= 0)
         return rows[known], columns[known], last[known]
 
@@ -337,10 +428,9 @@ class CompiledModel:
             inside.append(~crossing)
             ends.append(np.arange(size, len(key) + size))
         keys, rows, inside, ends = map(np.concatenate, (keys, rows, inside, ends))
-        at = np.searchsorted(self.char_keys, keys)
-        at[at == len(self.char_keys)] = 0
-        found = np.flatnonzero((self.char_keys[at] == keys) & inside)
-        return rows[found], self.char_columns[at[found]], ends[found]
+        columns = self._gram_table.find(keys)
+        found = np.flatnonzero((columns >= 0) & inside)
+        return rows[found], columns[found], ends[found]
 
     def probabilities(self, features: Features) -> np.ndarray:
         """Calibrated probabilities, one column per class of the pipeline (its order)."""

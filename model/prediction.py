@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+import numpy as np
+
 
 class TopicScore(NamedTuple):
     """One topic's calibrated probability for a text (a tuple: eleven are made per text)."""
@@ -84,6 +86,10 @@ class ReviewRule:
 
     def flags(self, best: float, second: float, labelled: bool) -> bool:
         return not labelled or best < self.min_score or best - second < self.min_margin
+
+    def flags_all(self, best: np.ndarray, second: np.ndarray, labelled: np.ndarray) -> np.ndarray:
+        """:meth:`flags` for arrays of predictions at once."""
+        return ~labelled | (best < self.min_score) | (best - second < self.min_margin)
 
     def to_dict(self) -> dict:
         return {"min_score": self.min_score, "min_margin": self.min_margin}

@@ -7,16 +7,21 @@ version's data-only file (:mod:`model.artifact`); training wraps a fitted pipeli
 
 from __future__ import annotations
 
+from itertools import compress, repeat
+
 import numpy as np
 
 from model.explain import analyse
 from model.explain import explain as explain_terms
 from model.fastpath import CompiledModel, Features
 from model.lead import lead_of
-from model.normalize import normalize
+from model.normalize import normalize_all
 from model.prediction import Prediction, ReviewRule, TopicScore
 from model.taxonomy import Taxonomy
 from model.tokenizer import Tokenizer
+
+# Texts whose features are built and scored together (see Predictor.probabilities).
+BATCH_TEXTS = 512
 
 
 class Predictor:
@@ -52,12 +57,21 @@ class Predictor:
         return self.compiled.probabilities(features)[:, self.compiled.columns_for(self.taxonomy.ids)]
 
     def _leads(self, texts: list[str]) -> list[str] | None:
-        return [normalize(lead_of(t)) for t in texts] if self.compiled.lead_weight else None
+        return normalize_all([lead_of(t) for t in texts]) if self.compiled.lead_weight else None
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
-        """One row per text, one column per topic in taxonomy order (the fast path, batched)."""
-        features = self.compiled.features([normalize(t) for t in texts], leads=self._leads(texts))
-        return self._topic_probabilities(features)
+        """One row per text, one column per topic in taxonomy order (the fast path, batched).
+
+        Texts go through BATCH_TEXTS at a time: the batch's arrays then stay in the processor's
+        cache, and a call with a million texts holds no more temporary memory than one with a
+        few hundred.
+        """
+        parts = [np.empty((0, len(self.taxonomy)))]
+        for start in range(0, len(texts), BATCH_TEXTS):
+            batch = texts[start : start + BATCH_TEXTS]
+            features = self.compiled.features(normalize_all(batch), leads=self._leads(batch))
+            parts.append(self._topic_probabilities(features))
+        return np.concatenate(parts)
 
     # -- predictions -----------------------------------------------------------------------
 
@@ -104,17 +118,26 @@ def decide(probs: np.ndarray, taxonomy: Taxonomy, thresholds: dict[str, float], 
 def decide_all(
     proba: np.ndarray, taxonomy: Taxonomy, thresholds: dict[str, float], review: ReviewRule
 ) -> list[Prediction]:
-    """What :func:`decide` gives each row of ``proba``, with the ranking done for all rows at once."""
+    """What :func:`decide` gives each row of ``proba``, ranked, labelled and flagged for all rows at once."""
     if not len(proba):
         return []
-    ids, names = taxonomy.ids, [t.name for t in taxonomy.topics]
     # A stable sort of the negated values: best first, ties in taxonomy order, as decide sorts.
-    orders = np.argsort(-proba, axis=1, kind="stable").tolist()
-    cut = [thresholds[i] for i in ids]
-    results = []
-    for values, order in zip(proba.tolist(), orders, strict=True):
-        topics = tuple([TopicScore(ids[i], names[i], values[i]) for i in order])
-        labels = tuple([ids[i] for i in order if values[i] >= cut[i]])
-        second = values[order[1]] if len(order) > 1 else 0.0
-        results.append(Prediction(topics, labels, needs_review=review.flags(values[order[0]], second, bool(labels))))
-    return results
+    order = np.argsort(-proba, axis=1, kind="stable")
+    ranked = np.take_along_axis(proba, order, axis=1)
+    cut = np.array([thresholds[i] for i in taxonomy.ids])
+    labelled = np.take_along_axis(proba >= cut, order, axis=1)
+    second = ranked[:, 1] if ranked.shape[1] > 1 else np.zeros(len(ranked))
+    flags = review.flags_all(ranked[:, 0], second, labelled.any(axis=1)).tolist()
+    ids = np.array(taxonomy.ids, dtype=object)[order].tolist()
+    names = np.array([t.name for t in taxonomy.topics], dtype=object)[order].tolist()
+    make = tuple.__new__
+    return [
+        Prediction(
+            tuple(map(make, repeat(TopicScore), zip(row_ids, row_names, row_values, strict=True))),
+            tuple(compress(row_ids, row_labelled)),
+            needs_review=flag,
+        )
+        for row_ids, row_names, row_values, row_labelled, flag in zip(
+            ids, names, ranked.tolist(), labelled.tolist(), flags, strict=True
+        )
+    ]

@@ -181,8 +181,12 @@ class Tokenizer:
         if _TIE_PRONE.search(text):
             if self._compact is None:
                 self._compact = _build_compact(self.extra_words)
-            return self._compact.cut(text)
+            # Only the runs that hold the tie need jieba's rule; rjieba cuts the others.
+            return self._compact.cut(text, self._rjieba_unless_tie_prone)
         return self._rjieba_engine().cut(text, False)
+
+    def _rjieba_unless_tie_prone(self, run: str) -> list[str] | None:
+        return None if _TIE_PRONE.search(run) else self._rjieba_engine().cut(run, False)
 
     def words(self, text: str) -> list[str]:
         """The word tokens of a normalised text, punctuation and spaces left out."""

@@ -100,3 +100,12 @@ def test_deciding_a_batch_at_once_gives_what_deciding_each_row_gives(taxonomy):
     expected = [decide(row, taxonomy, thresholds, review) for row in proba]
     assert decide_all(proba, taxonomy, thresholds, review) == expected
     assert decide_all(np.empty((0, len(taxonomy))), taxonomy, thresholds, review) == []
+
+
+def test_looking_up_only_pairs_of_known_words_finds_every_pair(served, taxonomy, monkeypatch):
+    compiled = served.model.compiled
+    assert compiled.pairs_of_known_words  # the pipeline prunes its vocabulary by frequency only
+    texts, leads = _batch_inputs(taxonomy, 10)
+    fewer = compiled.features(texts, leads=leads)
+    monkeypatch.setattr(compiled, "pairs_of_known_words", False)
+    assert _same_rows(fewer, compiled.features(texts, leads=leads))

@@ -1,4 +1,4 @@
-from model.normalize import agency_of, normalize, normalize_with_offsets
+from model.normalize import agency_of, normalize, normalize_all, normalize_with_offsets
 from training.corpus import load_bundled
 
 
@@ -48,3 +48,14 @@ def test_control_characters_and_lone_surrogates_are_dropped():
 def test_both_entry_points_agree_on_every_corpus_record(taxonomy):
     for record in load_bundled(taxonomy):
         assert normalize_with_offsets(record.text).text == normalize(record.text), record.id
+
+
+def test_texts_normalised_together_get_what_each_gets_alone(taxonomy):
+    texts = [r.text for r in load_bundled(taxonomy)]
+    texts += [line for text in texts if "\n" in text for line in text.split("\n")]
+    # Edges of the join: empty and blank texts, bylines and lead-ins at a text's first or last
+    # line, control characters (the separator's kind), a bracketed byline at the end.
+    texts += ["", " ", "\n", "本报讯", "通讯员 桐检\n", "\n通讯员 桐检", "a\x00b", " x \u3000", "（通讯员 王五）"]
+    texts += ["本报讯 记者 张三 报道", "x\r\n\r\n本报讯", "记者 李四", "\x1e通讯员 瓯司\x1e"]
+    assert normalize_all(texts) == [normalize(t) for t in texts]
+    assert normalize_all([]) == []
