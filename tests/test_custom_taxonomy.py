@@ -478,3 +478,9 @@ def test_the_editor_page_shows_only_our_topics(custom_root, tmp_path):
 def test_the_help_names_the_taxonomy_option(tmp_path):
     help_text = run(["train", "--help"], tmp_path).stdout.decode()
     assert "--taxonomy" in help_text and "at least 30" in help_text and "newstag train --taxonomy" in help_text
+
+
+def test_the_readme_example_list_reads(tmp_path):
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    example = readme.split("## Your own topic list", 1)[1].split("```json", 1)[1].split("```", 1)[0]
+    assert load_taxonomy_file(write(tmp_path, example)).ids == OURS
