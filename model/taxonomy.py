@@ -1,4 +1,4 @@
-"""The topic taxonomy, read from ``model/data/taxonomy.json``.
+"""The topic taxonomy, read from ``model/data/taxonomy.json`` or a newsroom's own file.
 
 Each topic may list the subjects it maps to in the news industry's vocabularies, under
 ``"iptc"``: an IPTC Media Topic by its 8-digit code (``{"code": "20000133", "name": {"en":
@@ -6,6 +6,11 @@ Each topic may list the subjects it maps to in the news industry's vocabularies,
 for, a URI of newstag's own (``{"uri": "urn:newstag:topic:party", "name": {…}}``). ``match`` is
 the SKOS mapping relation from the newstag topic to the subject. Only the form of codes and
 URIs is checked here: whether a code exists in IPTC's vocabulary is for the taxonomy's author.
+
+A newsroom's own topic list (``newstag train --taxonomy FILE``) is read by
+:func:`load_taxonomy_file`, which checks it more closely than the bundled file needs: the forms
+of ids, names, fields and the number of topics. A trained model carries its taxonomy in its
+``model.json``; what serves, reports and compares reads it from there.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
+from pathlib import Path
 
 from model.errors import NewstagError
 
@@ -26,6 +32,12 @@ _CODE = re.compile(r"[0-9]{8}")
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s]+")
 _MEDIATOPIC_URI = re.compile(r"https?://cv\.iptc\.org/newscodes/mediatopic/(?P<code>.*)")
 _SUBJECT_KEYS = ("code", "uri", "name", "match")
+_TOPIC_ID = re.compile(r"[a-z][a-z0-9_]{0,39}")
+_TOPIC_KEYS = ("id", "name", "description", "iptc")
+_TAXONOMY_KEYS = ("version", "topics", "boundary_rules")
+# The editor page files "none of our topics" under this key, so no topic may be called so.
+RESERVED_IDS = ("none",)
+MIN_TOPICS = 2
 
 
 class TaxonomyError(NewstagError, ValueError):
@@ -150,7 +162,7 @@ class Topic:
         uris = [s.uri for s in subjects]
         if len(set(uris)) != len(uris):
             raise TaxonomyError(f"topic {data['id']!r}: iptc lists the same subject twice")
-        return cls(data["id"], data["name"], data["description"], subjects)
+        return cls(data["id"], data["name"], data.get("description", ""), subjects)
 
 
 @dataclass(frozen=True)
@@ -180,6 +192,18 @@ class Taxonomy:
     def name(self, topic_id: str) -> str:
         return self.get(topic_id).name
 
+    def topic_change(self, other: Taxonomy) -> str | None:
+        """How ``other``'s topics differ from these ("adds …; drops …"), or None for the same topic ids.
+
+        Ids decide, in any order: a new name, description or IPTC code is the same topic to a model.
+        """
+        added = [t for t in other.ids if t not in self.ids]
+        dropped = [t for t in self.ids if t not in other.ids]
+        if not added and not dropped:
+            return None
+        parts = (f"adds {', '.join(added)}" if added else "", f"drops {', '.join(dropped)}" if dropped else "")
+        return "; ".join(p for p in parts if p)
+
     def to_dict(self) -> dict:
         return {
             "version": self.version,
@@ -199,3 +223,86 @@ def load_taxonomy() -> Taxonomy:
     """Read the bundled taxonomy."""
     text = resources.files("model").joinpath("data/taxonomy.json").read_text(encoding="utf-8")
     return Taxonomy.from_dict(json.loads(text))
+
+
+def load_taxonomy_file(path: str | Path) -> Taxonomy:
+    """Read and check a newsroom's own taxonomy file; every refusal names the topic and the fix."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TaxonomyError(f"{path}: no such taxonomy file") from None
+    except IsADirectoryError:
+        raise TaxonomyError(f"{path}: is a directory, expected a taxonomy JSON file") from None
+    except UnicodeDecodeError:
+        raise TaxonomyError(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise TaxonomyError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise TaxonomyError(f"{path}: invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    try:
+        check_taxonomy_data(data)
+        return Taxonomy.from_dict(data)
+    except TaxonomyError as exc:
+        raise TaxonomyError(f"{path}: {exc}") from None
+
+
+def check_taxonomy_data(data: object) -> None:
+    """Check a taxonomy's JSON more closely than the bundled file needs: a user wrote it."""
+    example = '{"version": "2026-1", "topics": [{"id": "environment", "name": "环境资源"}, …]}'
+    if not isinstance(data, dict):
+        raise TaxonomyError(f"a taxonomy is a JSON object such as {example}")
+    unknown = sorted(set(data) - set(_TAXONOMY_KEYS))
+    if unknown:
+        raise TaxonomyError(f"unknown field(s) {', '.join(map(repr, unknown))}; use {', '.join(_TAXONOMY_KEYS)}")
+    version = data.get("version")
+    if not isinstance(version, str) or not version.strip():
+        raise TaxonomyError(f'"version" must be a non-empty string naming this topic list, e.g. {example}')
+    topics = data.get("topics")
+    if not isinstance(topics, list) or len(topics) < MIN_TOPICS:
+        raise TaxonomyError(f'"topics" must be a list of at least {MIN_TOPICS} topics, e.g. {example}')
+    rules = data.get("boundary_rules", [])
+    if not isinstance(rules, list) or not all(isinstance(r, str) for r in rules):
+        raise TaxonomyError('"boundary_rules" must be a list of strings (or left out)')
+    ids: dict[str, int] = {}
+    names: dict[str, str] = {}
+    for index, topic in enumerate(topics):
+        topic_id = _check_topic(topic, index)
+        if topic_id in ids:
+            raise TaxonomyError(f"topics[{index}]: id {topic_id!r} is also topics[{ids[topic_id]}]; ids must differ")
+        ids[topic_id] = index
+        name = topic["name"].strip()
+        if name in names:
+            raise TaxonomyError(
+                f"topic {topic_id!r}: name {name!r} is also topic {names[name]!r}'s; editors tell topics apart by name"
+            )
+        names[name] = topic_id
+
+
+def _check_topic(topic: object, index: int) -> str:
+    """One entry of ``topics``; returns its id."""
+    if not isinstance(topic, dict):
+        raise TaxonomyError(f'topics[{index}]: expected an object such as {{"id": "environment", "name": "环境资源"}}')
+    topic_id = topic.get("id")
+    if not isinstance(topic_id, str):
+        raise TaxonomyError(f'topics[{index}]: "id" is missing; give a short id such as "environment"')
+    where = f"topic {topic_id!r}"
+    if not _TOPIC_ID.fullmatch(topic_id):
+        raise TaxonomyError(
+            f"{where}: the id must be lowercase ASCII letters, digits and underscores, starting with a letter, "
+            'at most 40 characters (e.g. "environment", "ip_rights")'
+        )
+    if topic_id in RESERVED_IDS:
+        raise TaxonomyError(f"{where}: the id {topic_id!r} is reserved (it means 'none of our topics'); choose another")
+    unknown = sorted(set(topic) - set(_TOPIC_KEYS))
+    if unknown:
+        raise TaxonomyError(f"{where}: unknown field(s) {', '.join(map(repr, unknown))}; use {', '.join(_TOPIC_KEYS)}")
+    name = topic.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise TaxonomyError(f'{where}: "name" must be a non-blank string, the name editors see (e.g. "环境资源")')
+    description = topic.get("description", "")
+    if not isinstance(description, str):
+        raise TaxonomyError(f'{where}: "description" must be a string (or left out)')
+    return topic_id

@@ -123,9 +123,12 @@ def reload_model():
         raise APIError(422, "invalid_model", str(exc)) from None
     current = holder.get()
     if current is not None and not body.force:
-        from training.gate import check_candidate
+        from training.gate import TaxonomyChanged, check_candidate
 
-        verdict = check_candidate(current, candidate, app_settings().margins)
+        try:
+            verdict = check_candidate(current, candidate, app_settings().margins)
+        except TaxonomyChanged as exc:
+            raise APIError(409, "taxonomy_changed", str(exc), change=exc.change) from None
         if not verdict.passed:
             raise APIError(409, "gate_refused", verdict.message, gate=verdict.to_dict())
     previous = holder.swap(candidate)

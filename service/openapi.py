@@ -22,7 +22,8 @@ ERROR_REASONS = {
     403: "Cross-origin call from an origin that is not allowed",
     404: "Not found (admin and feedback endpoints while they are not configured)",
     405: "Method not allowed",
-    409: "The new model scores worse than the serving one on the gate split (send force to override)",
+    409: "The new model scores worse than the serving one on the gate split (gate_refused), or has other "
+    "topics (taxonomy_changed); send force to override",
     413: "Body, text or batch over its limit",
     415: "Body is not application/json (or the upload is not .txt or .docx)",
     422: "Well-formed but unusable: missing or unknown fields, empty text or batch, out of range",

@@ -36,9 +36,11 @@ def train_quick(root: Path, taxonomy, feedback=()) -> Path:
     from training.corpus import load_bundled
     from training.split import split_gate
 
-    train, _ = split_gate(load_bundled(taxonomy))
+    train, gate = split_gate(load_bundled(taxonomy))
     options = TrainingOptions(folds=2, settings=PipelineSettings(calibration_folds=3))
-    return train_version(root, taxonomy, extra=train[::2], use_bundled=False, options=options, feedback=feedback)[0]
+    # Without the bundled corpus the gate split is the given records' share: the bundled gate split.
+    extra = train[::2] + gate
+    return train_version(root, taxonomy, extra=extra, use_bundled=False, options=options, feedback=feedback)[0]
 
 
 @pytest.fixture(scope="session")

@@ -44,6 +44,8 @@ def examples(path, root):
 def workspace(tmp_path, private_root, monkeypatch):
     """A directory with the files the examples name, and a root with two versions."""
     shutil.copytree(REPO / "examples", tmp_path / "examples")
+    shutil.copy(REPO / "tests" / "data" / "custom_taxonomy" / "topics.json", tmp_path / "our_topics.json")
+    shutil.copy(REPO / "tests" / "data" / "custom_taxonomy" / "corpus.jsonl", tmp_path / "our_topics.jsonl")
     labelled = [
         {"id": "ours-1", "text": "近日，某派出所民警在夜间巡逻中抓获一名盗窃电动车的嫌疑人。", "topic": "policing"},
         {"id": "ours-2", "text": "某县人民法院公开开庭审理一起故意伤害案，当庭宣判。", "topic": "court"},
@@ -88,12 +90,12 @@ def test_the_top_level_help_names_every_command_with_an_example(private_root):
 
 
 @pytest.mark.slow
-def test_the_train_example_runs(workspace, private_root):
-    [example] = examples(("train",), private_root)
-    words = filled(example, private_root)
-    result = run(words[1:], private_root)
-    assert result.returncode == 0, result.stderr.decode()
-    assert current_version(workspace / "models")
+def test_the_train_examples_run(workspace, private_root):
+    bundled, ours = examples(("train",), private_root)
+    for example, root in ((bundled, "models"), (ours, "our_models")):
+        result = run(filled(example, private_root)[1:], private_root)
+        assert result.returncode == 0, result.stderr.decode()
+        assert current_version(workspace / root)
 
 
 @pytest.mark.slow

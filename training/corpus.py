@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
 from model.errors import NewstagError
-from model.taxonomy import Taxonomy
+from model.taxonomy import Taxonomy, load_taxonomy
 
 MAX_TEXT_CHARS = 20_000
 KINDS = ("paragraph", "item")
@@ -158,9 +158,27 @@ def load_corpus(paths: list[Path], taxonomy: Taxonomy, strict: bool = False) -> 
     return records
 
 
-def load_bundled(taxonomy: Taxonomy) -> list[Record]:
-    """The bundled corpus, validated strictly."""
-    return load_corpus(bundled_paths(), taxonomy, strict=True)
+def load_bundled(taxonomy: Taxonomy | None = None) -> list[Record]:
+    """The bundled corpus, validated strictly against the package's taxonomy, then fitted to ``taxonomy``."""
+    records = load_corpus(bundled_paths(), load_taxonomy(), strict=True)
+    return fit_to_taxonomy(records, taxonomy) if taxonomy is not None else records
+
+
+def fit_to_taxonomy(records: list[Record], taxonomy: Taxonomy) -> list[Record]:
+    """Records labelled with another topic list, relabelled for ``taxonomy``.
+
+    A record whose topic the taxonomy lacks takes its first acceptable other topic ('also') that
+    the taxonomy has; with none, it joins the out-of-scope texts (topic None): for a newsroom
+    without that topic it is foreign text. Other topics the taxonomy lacks leave 'also'.
+    """
+    fitted = []
+    for record in records:
+        accept = [t for t in record.accept if t in taxonomy]
+        topic = record.topic if record.topic in taxonomy else (accept[0] if accept else None)
+        also = tuple(t for t in accept if t != topic) if topic is not None else ()
+        unchanged = (topic, also) == (record.topic, record.also)
+        fitted.append(record if unchanged else replace(record, topic=topic, also=also))
+    return fitted
 
 
 def corpus_sha256(records: list[Record]) -> str:

@@ -1,4 +1,8 @@
-"""The gate: a new model must not score worse than the current one on the gate split."""
+"""The gate: a new model must not score worse than the current one on the gate split.
+
+Only models of the same topics compare: a model of another taxonomy (topic ids added or dropped)
+is refused with :class:`TaxonomyChanged` before any metric is looked at.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,31 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from model.errors import NewstagError
 from training.corpus import Record, corpus_sha256
 
 if TYPE_CHECKING:  # light at import: the settings read GateMargins' defaults
     from model.artifact import LoadedModel
     from model.pipeline import TopicModel
     from model.taxonomy import Taxonomy
+
+
+class TaxonomyChanged(NewstagError):
+    """Two models of different topic lists: the gate cannot say which is better."""
+
+    def __init__(self, current: str, change: str, override: str):
+        self.current, self.change = current, change
+        super().__init__(
+            f"the taxonomy changed: the new model {change} compared with {current}, so the gate cannot compare "
+            f"them; {override}"
+        )
+
+
+def check_taxonomy(current: str, old: Taxonomy, new: Taxonomy, override: str) -> None:
+    """Raise TaxonomyChanged when ``new`` has other topic ids than ``old`` (``override`` says how to go on)."""
+    change = old.topic_change(new)
+    if change is not None:
+        raise TaxonomyChanged(current, change, override)
 
 
 @dataclass(frozen=True)
@@ -84,8 +107,10 @@ def gate_metrics(metadata: dict, model: Callable[[], TopicModel], gate: list[Rec
 def check_candidate(current: LoadedModel, candidate: LoadedModel, margins: GateMargins = GateMargins()) -> GateVerdict:
     """Judge a candidate against the model now serving by the gate metrics both recorded when trained.
 
-    Nothing is re-scored: a service never loads the corpus or scikit-learn to reload.
+    Nothing is re-scored: a service never loads the corpus or scikit-learn to reload. Raises
+    TaxonomyChanged when the two have different topics.
     """
+    check_taxonomy(current.version, current.model.taxonomy, candidate.model.taxonomy, "send force to serve it anyway")
     old, new = (m.metadata.get("metrics", {}).get("gate") for m in (current, candidate))
     if not old or not new:
         missing = current if not old else candidate

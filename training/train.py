@@ -19,8 +19,8 @@ from model.normalize import normalize
 from model.pipeline import NONE_LABEL, PipelineSettings, TopicModel, build_pipeline, decide
 from model.taxonomy import Taxonomy
 from model.tokenizer import Tokenizer
-from training.corpus import Record, corpus_sha256, load_bundled
-from training.gate import GateMargins, GateVerdict, gate_metrics, judge
+from training.corpus import Record, corpus_sha256, fit_to_taxonomy, load_bundled
+from training.gate import GateMargins, GateVerdict, check_taxonomy, gate_metrics, judge
 from training.metrics import score
 from training.review import DEFAULT_TARGET, choose_review_rule
 from training.split import split_gate
@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 THRESHOLD_GRID = np.round(np.arange(0.10, 0.81, 0.02), 2)
 THRESHOLD_BOUNDS = (0.15, 0.6)
+MIN_TOPIC_RECORDS = 30  # labelled records a topic needs (training and gate split together)
 
 
 class TrainingError(NewstagError):
@@ -58,6 +59,24 @@ def _check_counts(records: list[Record], folds: int, taxonomy: Taxonomy) -> None
     if small:
         listed = ", ".join(f"{t} ({n})" for t, n in sorted(small.items()))
         raise TrainingError(f"every topic needs at least {folds} records for {folds}-fold training; too few: {listed}")
+    if len(counts) < 3:
+        # The classifier (and its compiled fast path) is multi-class: two topics need a third class.
+        raise TrainingError(
+            f"a model of {len(taxonomy)} topics needs out-of-scope records too (topic null: texts of none of "
+            "the topics); add some to a --corpus file"
+        )
+
+
+def check_topic_records(records: list[Record], taxonomy: Taxonomy, minimum: int = MIN_TOPIC_RECORDS) -> None:
+    """Refuse a corpus in which a topic has fewer than ``minimum`` labelled records, naming each such topic."""
+    counts = Counter(r.topic for r in records)
+    short = [t for t in taxonomy.topics if counts[t.id] < minimum]
+    if short:
+        listed = ", ".join(f"{t.id} {t.name} ({counts[t.id]})" for t in short)
+        raise TrainingError(
+            f"too few labelled records for topic(s) {listed}: each topic needs at least {minimum}; "
+            "add records with --corpus or drop the topic from the taxonomy"
+        )
 
 
 def is_feedback(record: Record) -> bool:
@@ -181,6 +200,7 @@ class TrainingSet:
 
     records: list[Record]
     gate: list[Record]
+    gate_source: str = "bundled"  # "bundled": the bundled corpus's gate split; "corpus": the --corpus files'
     feedback_used: int = 0
     feedback_replaced: int = 0
     feedback_skipped_gate: int = 0
@@ -191,23 +211,36 @@ def training_sets(
 ) -> TrainingSet:
     """The training records and gate records from the bundled corpus, extra records and feedback.
 
-    The gate is always the bundled corpus's gate split and stays unseen: an extra record or a
-    correction whose normalised text equals a gate text is left out. A correction replaces
-    every record with the same normalised text (corrections arrive one per text, latest first).
+    The gate split follows the corpus: with the bundled corpus it is the bundled corpus's gate
+    split (extra records all train), without it the same share of the extra records, chosen by
+    the same hash of their ids. Bundled records and corrections are fitted to ``taxonomy`` (a
+    topic it lacks becomes an acceptable other topic it has, else out of scope). The gate stays
+    unseen: a record or correction whose normalised text equals a gate text is left out. A
+    correction replaces every record with the same normalised text (corrections arrive one per
+    text, latest first); corrections never gate.
     """
-    bundled_train, gate = split_gate(load_bundled(taxonomy))
+    if use_bundled:
+        source_train, gate = split_gate(load_bundled(taxonomy))
+        extra_train = extra
+    else:
+        source_train = []
+        extra_train, gate = split_gate(extra)
+        if extra and not gate:
+            logger.warning("none of the corpus records falls in the gate split: the model has no gate metrics")
     gate_texts = {normalize(r.text) for r in gate}
-    kept = [r for r in extra if normalize(r.text) not in gate_texts]
-    if len(kept) < len(extra):
-        logger.warning("left out %d extra record(s) whose text is in the gate split", len(extra) - len(kept))
+    kept = [r for r in extra_train if normalize(r.text) not in gate_texts]
+    if len(kept) < len(extra_train):
+        logger.warning("left out %d extra record(s) whose text is in the gate split", len(extra_train) - len(kept))
+    feedback = fit_to_taxonomy(list(feedback), taxonomy)
     corrected_texts = [normalize(r.text) for r in feedback]
     usable = [r for r, text in zip(feedback, corrected_texts, strict=True) if text not in gate_texts]
     corrected = set(corrected_texts) - gate_texts
-    base = (bundled_train if use_bundled else []) + kept
+    base = source_train + kept
     remaining = [r for r in base if normalize(r.text) not in corrected]
     return TrainingSet(
         records=remaining + usable,
         gate=gate,
+        gate_source="bundled" if use_bundled else "corpus",
         feedback_used=len(usable),
         feedback_replaced=len(base) - len(remaining),
         feedback_skipped_gate=len(feedback) - len(usable),
@@ -227,22 +260,35 @@ def train_version(
 ) -> tuple[Path, dict]:
     """Train and save a new version under ``root``; make it current if it passes the gate.
 
-    Raises GateRefused (after saving the version) when it scores worse than the current
-    version on the gate split, unless ``force``.
+    Raises TaxonomyChanged before training when the root's current version has other topics,
+    and GateRefused (after saving the version) when the new one scores worse than the current
+    version on the gate split; ``force`` overrides both (a new taxonomy is then not gated).
     """
     root = Path(root)
+    previous = current_version(root)
+    previous_meta = read_metadata(root / previous) if previous is not None else None
+    taxonomy_change = None
+    if previous_meta is not None:
+        previous_taxonomy = Taxonomy.from_dict(previous_meta["taxonomy"])
+        taxonomy_change = previous_taxonomy.topic_change(taxonomy)
+        if not force:
+            override = "train with --force to make it current anyway, or into another root with --out"
+            check_taxonomy(previous, previous_taxonomy, taxonomy, override)
     sets = training_sets(taxonomy, list(extra), use_bundled, list(feedback))
     if not sets.records:
         raise TrainingError("no training records: give --corpus files or drop --no-bundled")
+    check_topic_records(sets.records + sets.gate, taxonomy)
     model, metadata = train_model(sets.records, sets.gate, taxonomy, options, on_step)
+    metadata["corpus"]["gate_source"] = sets.gate_source
     metadata["corpus"]["feedback_used"] = sets.feedback_used
     metadata["corpus"]["feedback_replaced"] = sets.feedback_replaced
     metadata["corpus"]["feedback_skipped_gate"] = sets.feedback_skipped_gate
     verdict = None
-    previous = current_version(root)
-    if previous is not None and sets.gate:
+    if taxonomy_change is not None:
+        metadata["taxonomy_change"] = {"against": previous, "change": taxonomy_change}
+    elif previous is not None and sets.gate:
         previous_dir = root / previous
-        old = gate_metrics(read_metadata(previous_dir), lambda: load_model(previous_dir).model, sets.gate, taxonomy)
+        old = gate_metrics(previous_meta, lambda: load_model(previous_dir).model, sets.gate, taxonomy)
         verdict = judge(old, metadata["metrics"]["gate"], margins)
         metadata["gate_check"] = {"against": previous, **verdict.to_dict(), "forced": force and not verdict.passed}
     passed = verdict is None or verdict.passed or force

@@ -43,7 +43,14 @@ def corrections(database: str | None, since=None) -> list:
     type=click.Path(path_type=Path),
     help="Extra JSONL or CSV corpus (fields id, text, topic[, also, kind, hard]). Repeatable.",
 )
-@click.option("--no-bundled", is_flag=True, help="Train on the --corpus files only.")
+@click.option("--no-bundled", is_flag=True, help="Train on the --corpus files only; the gate split is then theirs.")
+@click.option(
+    "--taxonomy",
+    "taxonomy_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Your own topic list (JSON: version, topics with id, name[, description, iptc]) instead of the "
+    "package's. Bundled records of a topic it lacks count as out of scope.",
+)
 @click.option("--out", type=click.Path(path_type=Path), help="Model root to write to (default: the configured root).")
 @click.option("--folds", type=click.IntRange(2, 20), default=5, show_default=True, help="Cross-validation folds.")
 @click.option("--with-feedback", is_flag=True, help="Add editors' corrections from the feedback store.")
@@ -67,7 +74,17 @@ def corrections(database: str | None, since=None) -> list:
     help="How far any one topic's F1 on the gate split may fall (default: NEWSTAG_GATE_TOPIC_MARGIN).",
 )
 def train(
-    corpora, no_bundled, out, folds, with_feedback, database, force, review_precision, gate_margin, gate_topic_margin
+    corpora,
+    no_bundled,
+    taxonomy_file,
+    out,
+    folds,
+    with_feedback,
+    database,
+    force,
+    review_precision,
+    gate_margin,
+    gate_topic_margin,
 ):
     """Train a model version and make it current.
 
@@ -77,13 +94,21 @@ def train(
     topic and writes a new version under the model root. The version becomes current only if
     it passes the gate: macro-F1 on the gate split no more than --gate-margin below the
     current model's, no topic's F1 more than --gate-topic-margin below (--force overrides).
-    A failed run leaves the root as it was.
+    With --no-bundled the gate split is a fixed share of the --corpus records (by a hash of
+    their ids), so such a model has a gate of its own. A failed run leaves the root as it was.
+
+    --taxonomy FILE trains for your own topic list: the model carries it, and the service,
+    reports and compare follow it. Every topic needs at least 30 labelled records; a bundled
+    record of a topic the list lacks takes an acceptable other topic the list has ('also'),
+    else joins the out-of-scope texts (topic null). A root whose current model has other
+    topics is refused unless --force (the gate cannot compare them); a fresh root needs none.
 
     \b
     Example:
       newstag train --corpus our_labels.jsonl --folds 3 --out models
+      newstag train --taxonomy our_topics.json --corpus our_topics.jsonl --no-bundled --out our_models
     """
-    from model.taxonomy import load_taxonomy
+    from model.taxonomy import load_taxonomy, load_taxonomy_file
     from training.corpus import load_corpus
     from training.metrics import format_report
     from training.train import TrainingOptions, train_version
@@ -92,7 +117,7 @@ def train(
         raise click.UsageError("--no-bundled needs at least one --corpus file")
     config = settings(gate_margin=gate_margin, gate_topic_margin=gate_topic_margin, database_url=database)
     root = out or config.root
-    taxonomy = load_taxonomy()
+    taxonomy = load_taxonomy_file(taxonomy_file) if taxonomy_file else load_taxonomy()
     extra = load_corpus(list(corpora), taxonomy)
     feedback = corrections(config.database) if with_feedback else []
     steps = TrainingSteps(total=folds + 2)
@@ -121,6 +146,9 @@ def train(
     click.echo(describe_review(meta["review"]))
     if meta["metrics"]["gate"]:
         click.echo(format_report(meta["metrics"]["gate"], "gate split"))
+    if "taxonomy_change" in meta:
+        change = meta["taxonomy_change"]
+        click.echo(f"Taxonomy changed (forced): the new model {change['change']} compared with {change['against']}.")
     if "gate_check" in meta:
         check = meta["gate_check"]
         verdict = "forced past the gate" if check["forced"] else "gate passed"
