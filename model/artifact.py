@@ -41,8 +41,10 @@ MODEL_FILE = "model.joblib"  # the fitted scikit-learn pipeline: for training to
 DATA_FILE = "model.npz"  # the data-only serving file: arrays, read with allow_pickle=False
 META_FILE = "model.json"
 CURRENT_FILE = "current"
-FORMAT_VERSION = 2  # 2: the pipeline has a lead block (model/lead.py)
-READABLE_FORMATS = (1, 2)  # format 1 (no lead block) still loads, through pickle
+# 2: the pipeline has a lead block (model/lead.py); 3: a one-line text's lead is read from its
+# normalised form (model.lead.normalized_leads), which format-2 readers would not know.
+FORMAT_VERSION = 3
+READABLE_FORMATS = (1, 2, 3)  # format 1 (no lead block) still loads, through pickle
 # Libraries whose exact version must match for a pickle to be trusted.
 PINNED_LIBRARIES = ("scikit-learn", "jieba")
 # UTC time to the millisecond, then random hex: ids sort in the order versions were made.

@@ -195,6 +195,8 @@ class CompiledModel:
         self.n_words = int(settings["n_words"])
         # Whether every word pair of the vocabulary is two of its words (see _word_columns).
         self.pairs_of_known_words = bool(settings.get("pairs_of_known_words", False))
+        # How the lead of a one-line text is found (model.lead.normalized_leads); False before format 3.
+        self.lead_from_normalized = bool(settings.get("lead_from_normalized", False))
         self.n_main = len(self.idf)  # the lead block's columns follow, in the same order
         self._word_names: list[str] | None = None
         if word_index is None:  # from stored arrays: the vocabulary is its words joined by newlines
@@ -214,9 +216,10 @@ class CompiledModel:
         features = pipeline.named_steps["features"]
         if hasattr(features, "transformer_list"):  # format 1: words and chars in a FeatureUnion, no lead block
             (_, words), (_, chars) = features.transformer_list
-            lead_weight = 0.0
+            lead_weight, lead_from_normalized = 0.0, False
         else:
             words, chars, lead_weight = features.words_, features.chars_, features.lead_weight
+            lead_from_normalized = features.lead_from_normalized
         classify = pipeline.named_steps["classify"]
         calibrated = classify.calibrated_classifiers_[0]
         estimator = calibrated.estimator
@@ -244,6 +247,7 @@ class CompiledModel:
             "estimator_classes": [str(c) for c in estimator.classes_],
             "n_words": n_words,
             "pairs_of_known_words": _pairs_of_known_words(words.vocabulary_),
+            "lead_from_normalized": bool(lead_from_normalized),
         }
         return cls(arrays, settings, tokenizer, word_index=words.vocabulary_)
 
@@ -268,6 +272,7 @@ class CompiledModel:
             "estimator_classes": self.estimator_classes,
             "n_words": self.n_words,
             "pairs_of_known_words": self.pairs_of_known_words,
+            "lead_from_normalized": self.lead_from_normalized,
         }
         return arrays, settings
 

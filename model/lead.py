@@ -4,14 +4,20 @@ A news item's headline, byline and first sentence name the organ that acted (…
 对…提起公诉); its body may then retell the case in another organ's words for paragraphs. The
 pipeline gives the lead its own feature block so the lead can outvote the body. For a single
 paragraph the lead is its first sentence.
+
+Models of format 3 and later read a one-line text's lead from its normalised form (the same
+first sentence, found after normalisation), so the lead is a prefix of the normalised text and
+the fast path takes its features from the text's own; items still go line by line through
+:func:`lead_of`, which needs their original lines.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
-from model.normalize import BYLINE_LINE
+from model.normalize import BYLINE_LINE, normalize_all
 
 HEADLINE_MAX_CHARS = 40
 _SENTENCE_END = "。！？!?；;…:：,，、"
@@ -61,3 +67,22 @@ def lead_of(text: str) -> str:
         parts.append(first_sentence(line))
         break
     return "\n".join(parts)
+
+
+def normalized_leads(texts: Sequence[str], normalized: Sequence[str], from_normalized: bool) -> list[str]:
+    """Each text's lead, normalised. ``normalized``: the texts' normalised forms.
+
+    With ``from_normalized`` (format 3 and later) a text of one non-blank line has the lead
+    :func:`lead_of` would find, read from its normalised form; other texts, and every text
+    without it, get ``normalize(lead_of(text))``.
+    """
+    leads: list[str | None] = [None] * len(texts)
+    apart = []
+    for index, (text, norm) in enumerate(zip(texts, normalized, strict=True)):
+        if from_normalized and sum(1 for line in text.splitlines() if line.strip()) <= 1:
+            leads[index] = norm if is_headline(norm) else first_sentence(norm)
+        else:
+            apart.append(index)
+    for index, lead in zip(apart, normalize_all([lead_of(texts[i]) for i in apart]), strict=True):
+        leads[index] = lead
+    return leads

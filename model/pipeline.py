@@ -21,7 +21,7 @@ from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
 from model.fastpath import CompiledModel
-from model.lead import lead_of
+from model.lead import normalized_leads
 from model.normalize import normalize
 from model.prediction import Prediction, ReviewRule
 from model.predictor import Predictor, decide  # noqa: F401  (decide: training imports it from here)
@@ -64,7 +64,8 @@ class TextFeatures(TransformerMixin, BaseEstimator):
     vocabularies and idf fitted on whole texts, l2-normalised on its own and scaled by
     ``lead_weight``; the classifier learns its own weights for it, so a lead that names the
     acting organ can outvote a body told in another organ's words. ``lead_weight=0`` leaves
-    the block out.
+    the block out. ``lead_from_normalized``: a one-line text's lead is read from its normalised
+    form (:func:`model.lead.normalized_leads`; models of format 3 on, False in older ones).
     """
 
     def __init__(
@@ -74,12 +75,18 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         word_min_df: int = 2,
         char_min_df: int = 2,
         lead_weight: float = 0.9,
+        lead_from_normalized: bool = True,
     ):
         self.tokenizer = tokenizer
         self.char_ngram_max = char_ngram_max
         self.word_min_df = word_min_df
         self.char_min_df = char_min_df
         self.lead_weight = lead_weight
+        self.lead_from_normalized = lead_from_normalized
+
+    def __setstate__(self, state: dict) -> None:
+        state.setdefault("lead_from_normalized", False)  # pickled before format 3
+        self.__dict__.update(state)
 
     def fit(self, X, y=None):
         texts = [normalize(text) for text in X]
@@ -105,7 +112,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         texts = [normalize(text) for text in X]
         blocks = [self.words_.transform(texts), self.chars_.transform(texts)]
         if self.lead_weight:
-            leads = [normalize(lead_of(text)) for text in X]
+            leads = normalized_leads(X, texts, self.lead_from_normalized)
             blocks += [self.lead_weight * self.words_.transform(leads), self.lead_weight * self.chars_.transform(leads)]
         return sparse.hstack(blocks, format="csr")
 

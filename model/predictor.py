@@ -14,7 +14,7 @@ import numpy as np
 from model.explain import analyse
 from model.explain import explain as explain_terms
 from model.fastpath import CompiledModel, Features
-from model.lead import lead_of
+from model.lead import normalized_leads
 from model.normalize import normalize_all
 from model.prediction import Prediction, ReviewRule, TopicScore
 from model.taxonomy import Taxonomy
@@ -56,8 +56,10 @@ class Predictor:
         """The rows' probabilities, one column per topic in taxonomy order (no internal class)."""
         return self.compiled.probabilities(features)[:, self.compiled.columns_for(self.taxonomy.ids)]
 
-    def _leads(self, texts: list[str]) -> list[str] | None:
-        return normalize_all([lead_of(t) for t in texts]) if self.compiled.lead_weight else None
+    def _leads(self, texts: list[str], normalized: list[str]) -> list[str] | None:
+        if not self.compiled.lead_weight:
+            return None
+        return normalized_leads(texts, normalized, self.compiled.lead_from_normalized)
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
         """One row per text, one column per topic in taxonomy order (the fast path, batched).
@@ -69,7 +71,8 @@ class Predictor:
         parts = [np.empty((0, len(self.taxonomy)))]
         for start in range(0, len(texts), BATCH_TEXTS):
             batch = texts[start : start + BATCH_TEXTS]
-            features = self.compiled.features(normalize_all(batch), leads=self._leads(batch))
+            normalized = normalize_all(batch)
+            features = self.compiled.features(normalized, leads=self._leads(batch, normalized))
             parts.append(self._topic_probabilities(features))
         return np.concatenate(parts)
 
@@ -88,7 +91,7 @@ class Predictor:
         compiled = self.compiled
         analyses = [analyse(text, self.tokenizer) for text in texts]
         normalized, tokens = [a.normalized.text for a in analyses], [a.tokens for a in analyses]
-        features = compiled.features(normalized, tokens, self._leads(texts))
+        features = compiled.features(normalized, tokens, self._leads(texts, normalized))
         proba = self._topic_probabilities(features)
         results = []
         for index, (analysis, probs) in enumerate(zip(analyses, proba, strict=True)):

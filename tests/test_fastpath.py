@@ -109,3 +109,19 @@ def test_looking_up_only_pairs_of_known_words_finds_every_pair(served, taxonomy,
     fewer = compiled.features(texts, leads=leads)
     monkeypatch.setattr(compiled, "pairs_of_known_words", False)
     assert _same_rows(fewer, compiled.features(texts, leads=leads))
+
+
+def test_a_model_that_reads_leads_the_format_2_way_still_equals_its_pipeline(topic_model, taxonomy):
+    """Format-2 models found every lead in the original text; loaded today they must answer as trained."""
+    import copy
+
+    from model.pipeline import TopicModel
+
+    older = copy.deepcopy(topic_model.pipeline)
+    older.named_steps["features"].lead_from_normalized = False
+    model = TopicModel(older, taxonomy, topic_model.thresholds, topic_model.review)
+    assert not model.compiled.lead_from_normalized
+    records = load_bundled(taxonomy)[::15]
+    texts = [r.text for r in records] + [r.text.split("\n")[-1] for r in records if r.kind == "item"]
+    assert np.abs(model.probabilities(texts) - model.reference_probabilities(texts)).max() < 1e-9
+    assert np.abs(model.probabilities(texts) - topic_model.probabilities(texts)).max() > 1e-6  # the leads differ
