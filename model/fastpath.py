@@ -126,16 +126,23 @@ def _pairs_of_known_words(vocabulary: dict[str, int]) -> bool:
     return all(word in vocabulary for term in vocabulary if " " in term for word in term.split(" "))
 
 
-def _words_and_breaks(tokens: list[str], ends: np.ndarray) -> tuple[list[str], np.ndarray]:
-    """The word tokens and text breaks of a joined cut, with their ends.
+def _pair_keys(firsts: np.ndarray, seconds: np.ndarray, n_words: int) -> np.ndarray:
+    """A word pair as one integer from its words' columns (plus one: 0 marks a free slot)."""
+    return (firsts * n_words + seconds + 1).astype(np.uint64)
+
+
+def _words_and_breaks(tokens: list[str], lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which tokens of a joined cut are words or text breaks, and which are breaks.
 
     A token is a word when it holds a letter or digit (``Tokenizer.words``): most are all
-    letters (str.isalnum); the pattern decides only the mixed ones, such as ``3.5``.
+    letters (str.isalnum), a single other character is not one; the pattern decides only
+    longer mixed tokens, such as ``3.5``.
     """
     keep = np.fromiter(map(str.isalnum, tokens), dtype=bool, count=len(tokens))
-    for index in np.flatnonzero(~keep).tolist():
+    breaks = np.fromiter(map(_BREAK.__eq__, tokens), dtype=bool, count=len(tokens))
+    for index in np.flatnonzero(~keep & (lengths > 1)).tolist():
         keep[index] = _WORD_OR_BREAK.search(tokens[index]) is not None
-    return list(compress(tokens, keep.tolist())), ends[keep]
+    return keep | breaks, breaks
 
 
 def _lead_length(text: str, lead: str) -> int:
@@ -209,6 +216,16 @@ class CompiledModel:
     @cached_property
     def _gram_table(self) -> GramTable:
         return GramTable(self.char_keys, self.char_columns)
+
+    @cached_property
+    def _pair_table(self) -> GramTable:
+        """The vocabulary's word pairs keyed by their two words' columns (see _pair_keys)."""
+        pairs = [(term, column) for term, column in self.word_index.items() if " " in term]
+        index = self.word_index
+        firsts = np.array([index[term.split(" ")[0]] for term, _ in pairs], dtype=np.int64)
+        seconds = np.array([index[term.split(" ")[1]] for term, _ in pairs], dtype=np.int64)
+        columns = np.array([column for _, column in pairs], dtype=np.int64)
+        return GramTable(_pair_keys(firsts, seconds, self.n_words), columns)
 
     @classmethod
     def from_pipeline(cls, pipeline, tokenizer) -> CompiledModel:
@@ -373,11 +390,13 @@ class CompiledModel:
         starts = np.cumsum([0, *(len(text) + 1 for text in texts)])[:-1]
         if words is None:
             tokens = self.tokenizer.cut_joined(texts)
-            token_ends = np.cumsum(np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens)))
-            tokens, token_ends = _words_and_breaks(tokens, token_ends)
+            lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+            keep, breaks = _words_and_breaks(tokens, lengths)
+            tokens, token_ends, breaks = list(compress(tokens, keep.tolist())), np.cumsum(lengths)[keep], breaks[keep]
         else:
             tokens, token_ends = _joined(words), None
-        word_rows, word_columns, at = self._word_columns(tokens)
+            breaks = np.fromiter(map(_BREAK.__eq__, tokens), dtype=bool, count=len(tokens))
+        word_rows, word_columns, at = self._word_columns(tokens, breaks)
         # scikit-learn's char analyzer collapses each text's whitespace runs to one space first.
         spaced = _BREAK.join(_WHITE_SPACES.sub(" ", text) for text in texts)
         char_rows, char_columns, char_ends = self._char_columns(spaced)
@@ -388,7 +407,7 @@ class CompiledModel:
         ends = np.concatenate([token_ends[at], char_ends]) - starts[rows]
         return _Occurrences(rows, columns, ends)
 
-    def _word_columns(self, tokens: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _word_columns(self, tokens: list[str], breaks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Rows and columns of the known words and word pairs among tokens (texts separated by
         line-break tokens, which are never known), and the index of each one's last token.
 
@@ -399,14 +418,12 @@ class CompiledModel:
         get = self.word_index.get
         columns = np.fromiter(map(get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
         if self.pairs_of_known_words:
-            both = (columns[:-1] >= 0) & (columns[1:] >= 0)
-            first = np.flatnonzero(both)
-            pairs = map(" ".join, compress(zip(tokens, tokens[1:], strict=False), both.tolist()))
+            first = np.flatnonzero((columns[:-1] >= 0) & (columns[1:] >= 0))
+            pair_columns = self._pair_table.find(_pair_keys(columns[first], columns[first + 1], self.n_words))
         else:
             first = np.arange(max(len(tokens) - 1, 0))
             pairs = map(" ".join, zip(tokens, tokens[1:], strict=False))
-        pair_columns = np.fromiter(map(get, pairs, repeat(-1)), dtype=np.int64, count=len(first))
-        breaks = np.fromiter(map(_BREAK.__eq__, tokens), dtype=bool, count=len(tokens))
+            pair_columns = np.fromiter(map(get, pairs, repeat(-1)), dtype=np.int64, count=len(first))
         row_of_token = np.cumsum(breaks)
         rows = np.concatenate([row_of_token, row_of_token[first]])
         last = np.concatenate([np.arange(len(tokens)), first + 1])

@@ -121,7 +121,13 @@ def decide(probs: np.ndarray, taxonomy: Taxonomy, thresholds: dict[str, float], 
 def decide_all(
     proba: np.ndarray, taxonomy: Taxonomy, thresholds: dict[str, float], review: ReviewRule
 ) -> list[Prediction]:
-    """What :func:`decide` gives each row of ``proba``, ranked, labelled and flagged for all rows at once."""
+    """What :func:`decide` gives each row of ``proba``, ranked, labelled and flagged as arrays."""
+    if len(proba) > BATCH_TEXTS:
+        return [
+            p
+            for start in range(0, len(proba), BATCH_TEXTS)
+            for p in decide_all(proba[start : start + BATCH_TEXTS], taxonomy, thresholds, review)
+        ]
     if not len(proba):
         return []
     # A stable sort of the negated values: best first, ties in taxonomy order, as decide sorts.
