@@ -249,7 +249,7 @@ def test_correcting_a_topic_is_saved_and_shown(page, server):
 
 # A story a newsroom files under none of our topics (a staff calligraphy contest), though it
 # talks like a police story: the session's model tags it without a doubt.
-NOT_OURS = "近日，某区公安分局组织民警参加全市职工书法比赛，三名民警的作品获奖，作品将在市文化馆展出一个月。"
+NOT_OURS = "派出所民警老张的女儿今年考上了清华大学，全家人都很高兴。"
 
 
 def test_none_of_ours_chosen_in_the_page_reaches_a_retrained_model_that_flags_the_text(page, server, tmp_path):
