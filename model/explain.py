@@ -90,8 +90,8 @@ def explain(analysis: Analysis, row: FeatureRow, weights: np.ndarray, compiled: 
 
     word_terms: list[tuple[tuple[int, int], float]] = []  # (span, weight) per word-feature occurrence
     gram_spans: list[tuple[int, int, float]] = []  # (start, end, weight) per character n-gram occurrence
-    for column, amount in zip(columns.tolist(), amounts.tolist(), strict=True):
-        name = compiled.feature_name(column)
+    column_list = columns.tolist()
+    for column, name, amount in zip(column_list, compiled.feature_names(column_list), amounts.tolist(), strict=True):
         if compiled.base_column(column) < compiled.n_words:
             parts = name.split(" ")
             first = starts.get(parts[0], [])

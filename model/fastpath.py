@@ -39,6 +39,15 @@ def _gram_of(key: int) -> str:
     return "".join(reversed(chars))
 
 
+def _grams_of(keys: np.ndarray) -> list[str]:
+    """:func:`_gram_of` of many keys (n <= 3), the code points unpacked as arrays."""
+    keys = np.asarray(keys, dtype=np.uint64)
+    points = [(keys >> np.uint64(shift)) & np.uint64(0x1FFFFF) for shift in (42, 21, 0)]
+    # A missing leading character is 0; every stored character is its code point plus one.
+    rows = np.stack(points, axis=1).astype(np.int64).tolist()
+    return ["".join([chr(p - 1) for p in row if p]) for row in rows]
+
+
 def _gram_key(gram: str) -> int:
     """A character n-gram (n <= 3) as one integer: each code point + 1 in 21 bits, first char highest.
 
@@ -324,6 +333,15 @@ class CompiledModel:
             keys[self.char_columns - self.n_words] = self.char_keys
             self._char_keys_by_column = keys
         return _gram_of(int(self._char_keys_by_column[column - self.n_words]))
+
+    def feature_names(self, columns: list[int]) -> list[str]:
+        """:meth:`feature_name` of many columns; character n-grams decoded from their keys as arrays."""
+        bases = [self.base_column(column) for column in columns]
+        if self._char_keys_by_column is None:
+            self.feature_name(self.n_words if len(self.idf) > self.n_words else 0)
+        chars = [b - self.n_words for b in bases if b >= self.n_words]
+        grams = iter(_grams_of(self._char_keys_by_column[chars]) if chars else [])
+        return [self.feature_name(b) if b < self.n_words else next(grams) for b in bases]
 
     def row(self, normalized: str, words: list[str] | None = None, lead: str | None = None) -> FeatureRow:
         """The feature row of one normalised text and its normalised ``lead`` (a batch of one).

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import numpy as np
+if TYPE_CHECKING:  # the command line's help reads this module; numpy loads only to predict
+    import numpy as np
 
 
 class TopicScore(NamedTuple):

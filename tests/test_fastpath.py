@@ -124,3 +124,9 @@ def test_a_model_that_reads_leads_the_format_2_way_still_equals_its_pipeline(top
     records = load_bundled(taxonomy)[::15]
     texts = [r.text for r in records] + [r.text.split("\n")[-1] for r in records if r.kind == "item"]
     assert np.abs(model.probabilities(texts) - model.reference_probabilities(texts)).max() < 1e-9
+
+
+def test_feature_names_of_many_columns_are_the_names_of_each(served):
+    compiled = served.model.compiled
+    columns = list(range(0, len(compiled.idf), 97)) + [compiled.n_main + 5, compiled.n_words, len(compiled.idf) - 1]
+    assert compiled.feature_names(columns) == [compiled.feature_name(c) for c in columns]

@@ -137,3 +137,23 @@ def _ready(requests, port):
         return requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200
     except requests.RequestException:
         return False
+
+
+HELP_IMPORTS = """
+import sys
+from newstag.cli import cli
+for args in (["--help"], ["predict", "--help"], ["train", "--help"], ["tag-archive", "--help"]):
+    try:
+        cli.main(args, prog_name="newstag", standalone_mode=False)
+    except SystemExit:
+        pass
+heavy = {"numpy", "sklearn", "scipy", "jieba", "rjieba", "flask", "dask", "pandas", "pyarrow", "sqlalchemy"}
+print(sorted({name.split(".")[0] for name in sys.modules} & heavy))
+"""
+
+
+def test_help_loads_none_of_the_heavy_libraries():
+    """Help must come back at once (issue 13: within 0.3 s): it reads no model and imports no numpy."""
+    result = subprocess.run([sys.executable, "-c", HELP_IMPORTS], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
