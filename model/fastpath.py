@@ -82,8 +82,7 @@ class GramTable:
 
     def __init__(self, keys: np.ndarray, columns: np.ndarray):
         bits = max(4, int(len(keys) * 2.5).bit_length())
-        self.mask = (1 << bits) - 1
-        self.shift = np.uint64(64 - bits)
+        self._size(bits)
         self.keys = np.zeros(1 << bits, dtype=np.uint64)
         self.columns = np.full(1 << bits, -1, dtype=np.int64)
         home = self._home(keys)
@@ -101,6 +100,26 @@ class GramTable:
             done[np.flatnonzero(free)[first]] = True
             pending = pending[~done]
             self.probes += 1
+
+    def _size(self, bits: int) -> None:
+        self.mask = (1 << bits) - 1
+        self.shift = np.uint64(64 - bits)
+
+    @classmethod
+    def stored(cls, slots: np.ndarray, columns: np.ndarray, probes: int) -> GramTable:
+        """A table as :meth:`to_arrays` gave it (saved with the model, so loading builds nothing)."""
+        bits = len(slots).bit_length() - 1
+        if len(slots) != 1 << bits or len(columns) != len(slots) or probes < 0:
+            raise ValueError("a stored hash table needs a power-of-two number of slots, one column each")
+        table = cls.__new__(cls)
+        table._size(bits)
+        table.keys = np.asarray(slots, dtype=np.uint64)
+        table.columns = np.asarray(columns, dtype=np.int64)
+        table.probes = int(probes)
+        return table
+
+    def to_arrays(self) -> tuple[np.ndarray, np.ndarray, int]:
+        return self.keys, self.columns, self.probes
 
     def _home(self, keys: np.ndarray) -> np.ndarray:
         return ((keys * self._MULTIPLIER) >> self.shift).astype(np.int64)
@@ -221,6 +240,12 @@ class CompiledModel:
         self.word_index = word_index
         self._columns: dict[tuple[str, ...], np.ndarray] = {}
         self._char_keys_by_column: np.ndarray | None = None
+        # Hash tables saved with the model (cached_property reads them from __dict__); older
+        # files have none, and the tables are built on first use.
+        for name in ("gram", "pair"):
+            if f"{name}_slots" in arrays:
+                slots, columns = arrays[f"{name}_slots"], arrays[f"{name}_slot_columns"]
+                self.__dict__[f"_{name}_table"] = GramTable.stored(slots, columns, settings[f"{name}_probes"])
 
     @cached_property
     def _gram_table(self) -> GramTable:
@@ -291,7 +316,13 @@ class CompiledModel:
             "calibration_a": self.a,
             "calibration_b": self.b,
         }
+        tables = {}
+        for name in ("gram", "pair") if self.pairs_of_known_words else ("gram",):
+            slots, columns, probes = getattr(self, f"_{name}_table").to_arrays()
+            arrays[f"{name}_slots"], arrays[f"{name}_slot_columns"] = slots, columns
+            tables[f"{name}_probes"] = probes
         settings = {
+            **tables,
             "lead_weight": self.lead_weight,
             "char_ngram_range": [self.char_sizes.start, self.char_sizes.stop - 1],
             "classes": [str(c) for c in self.classes],

@@ -130,3 +130,18 @@ def test_feature_names_of_many_columns_are_the_names_of_each(served):
     compiled = served.model.compiled
     columns = list(range(0, len(compiled.idf), 97)) + [compiled.n_main + 5, compiled.n_words, len(compiled.idf) - 1]
     assert compiled.feature_names(columns) == [compiled.feature_name(c) for c in columns]
+
+
+def test_the_hash_tables_are_saved_with_the_model_and_equal_fresh_ones(model_root):
+    from model.artifact import load_model
+    from model.fastpath import GramTable
+
+    compiled = load_model(model_root).model.compiled
+    # Loaded, not built: the tables come from the data-only file.
+    assert {"_gram_table", "_pair_table"} <= set(vars(compiled))
+    fresh = GramTable(compiled.char_keys, compiled.char_columns)
+    assert np.array_equal(compiled._gram_table.keys, fresh.keys)
+    assert np.array_equal(compiled._gram_table.columns, fresh.columns)
+    assert compiled._gram_table.probes == fresh.probes
+    keys = np.concatenate([compiled.char_keys[::50], compiled.char_keys[::50] + np.uint64(1)])
+    assert np.array_equal(compiled._gram_table.find(keys), fresh.find(keys))
