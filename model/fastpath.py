@@ -17,7 +17,7 @@ from itertools import compress, repeat
 
 import numpy as np
 
-from model.tokenizer import BREAK
+from model.tokenizer import BREAK, joined_with_breaks
 
 # Decision values are computed for about this many features at a time (bounds the temporary memory).
 CHUNK_ENTRIES = 1 << 16
@@ -443,7 +443,7 @@ class CompiledModel:
             keep, breaks = _words_and_breaks(tokens, lengths)
             tokens, token_ends, breaks = list(compress(tokens, keep.tolist())), np.cumsum(lengths)[keep], breaks[keep]
         else:
-            tokens, token_ends = _joined(words), None
+            tokens, token_ends = joined_with_breaks(words), None
             breaks = np.fromiter(map(_BREAK.__eq__, tokens), dtype=bool, count=len(tokens))
         word_rows, word_columns, at = self._word_columns(tokens, breaks)
         # scikit-learn's char analyzer collapses each text's whitespace runs to one space first.
@@ -539,16 +539,6 @@ class CompiledModel:
                 decision[first:last][filled] = np.add.reduceat(part, starts[filled], axis=0)
             first = last
         return decision + self.intercept
-
-
-def _joined(words: Sequence[list[str]]) -> list[str]:
-    """Each text's word tokens in one list, a line-break token between two texts."""
-    tokens: list[str] = []
-    for index, text_words in enumerate(words):
-        if index:
-            tokens.append(_BREAK)
-        tokens.extend(text_words)
-    return tokens
 
 
 def _side_by_side(main: Features, lead: Features, offset: int, weight: float) -> Features:

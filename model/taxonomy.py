@@ -85,16 +85,19 @@ class Subject:
                 f'{where}: expected an object such as {{"code": "20000133"}} or {{"uri": "urn:newstag:topic:…"}}, '
                 f"got {type(data).__name__}"
             )
-        unknown = sorted(set(data) - set(_SUBJECT_KEYS))
-        if unknown:
-            listed = ", ".join(map(repr, unknown))
-            raise TaxonomyError(f"{where}: unknown field(s) {listed}; use {', '.join(_SUBJECT_KEYS)}")
+        _refuse_unknown_fields(data, _SUBJECT_KEYS, f"{where}: ")
         uri = _subject_uri(data, where)
         names = _names(data.get("name", {}), where)
         match = data.get("match")
         if match is not None and match not in MATCHES:
             raise TaxonomyError(f"{where}: match {match!r} is not one of {', '.join(MATCHES)}")
         return cls(uri, names, match)
+
+
+def _refuse_unknown_fields(data: dict, allowed: tuple[str, ...], where: str = "") -> None:
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise TaxonomyError(f"{where}unknown field(s) {', '.join(map(repr, unknown))}; use {', '.join(allowed)}")
 
 
 def _subject_uri(data: dict, where: str) -> str:
@@ -254,9 +257,7 @@ def check_taxonomy_data(data: object) -> None:
     example = '{"version": "2026-1", "topics": [{"id": "environment", "name": "环境资源"}, …]}'
     if not isinstance(data, dict):
         raise TaxonomyError(f"a taxonomy is a JSON object such as {example}")
-    unknown = sorted(set(data) - set(_TAXONOMY_KEYS))
-    if unknown:
-        raise TaxonomyError(f"unknown field(s) {', '.join(map(repr, unknown))}; use {', '.join(_TAXONOMY_KEYS)}")
+    _refuse_unknown_fields(data, _TAXONOMY_KEYS)
     version = data.get("version")
     if not isinstance(version, str) or not version.strip():
         raise TaxonomyError(f'"version" must be a non-empty string naming this topic list, e.g. {example}')
@@ -296,9 +297,7 @@ def _check_topic(topic: object, index: int) -> str:
         )
     if topic_id in RESERVED_IDS:
         raise TaxonomyError(f"{where}: the id {topic_id!r} is reserved (it means 'none of our topics'); choose another")
-    unknown = sorted(set(topic) - set(_TOPIC_KEYS))
-    if unknown:
-        raise TaxonomyError(f"{where}: unknown field(s) {', '.join(map(repr, unknown))}; use {', '.join(_TOPIC_KEYS)}")
+    _refuse_unknown_fields(topic, _TOPIC_KEYS, f"{where}: ")
     name = topic.get("name")
     if not isinstance(name, str) or not name.strip():
         raise TaxonomyError(f'{where}: "name" must be a non-blank string, the name editors see (e.g. "环境资源")')

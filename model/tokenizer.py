@@ -14,7 +14,7 @@ import importlib.util
 import logging
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,6 +44,16 @@ def _is_word(token: str) -> bool:
 _WORD = re.compile(r"[^\W_]")
 # Between two texts cut as one string: a line break, which always ends a token and is never a word.
 BREAK = "\n"
+
+
+def joined_with_breaks(token_lists: Iterable[list[str]]) -> list[str]:
+    """Token lists in one list, a BREAK token between two of them."""
+    tokens: list[str] = []
+    for index, token_list in enumerate(token_lists):
+        if index:
+            tokens.append(BREAK)
+        tokens.extend(token_list)
+    return tokens
 
 
 def load_domain_words() -> list[tuple[str, int]]:
@@ -211,12 +221,7 @@ class Tokenizer:
             segments.append(self.cut(text))
         if run:
             segments.append(self._rjieba_engine().cut(BREAK.join(run), False))
-        tokens: list[str] = []
-        for index, segment in enumerate(segments):
-            if index:
-                tokens.append(BREAK)
-            tokens.extend(segment)
-        return tokens
+        return joined_with_breaks(segments)
 
     def words_with_spans(self, text: str) -> list[tuple[str, int, int]]:
         """Like :meth:`words`, with each token's [start, end) in ``text``."""
