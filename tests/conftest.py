@@ -31,7 +31,7 @@ def model_root(tmp_path_factory, taxonomy) -> Path:
 
 
 def train_quick(root: Path, taxonomy, feedback=()) -> Path:
-    """Train the quick model (a third of the bundled training records, 2 folds) into ``root``."""
+    """Train the quick model (half the bundled training records, 2 folds) into ``root``."""
     from model.pipeline import PipelineSettings
     from training.corpus import load_bundled
     from training.split import split_gate
@@ -39,7 +39,7 @@ def train_quick(root: Path, taxonomy, feedback=()) -> Path:
     train, gate = split_gate(load_bundled(taxonomy))
     options = TrainingOptions(folds=2, settings=PipelineSettings(calibration_folds=3))
     # Without the bundled corpus the gate split is the given records' share: the bundled gate split.
-    extra = train[::3] + gate
+    extra = train[::2] + gate
     return train_version(root, taxonomy, extra=extra, use_bundled=False, options=options, feedback=feedback)[0]
 
 

@@ -34,7 +34,7 @@ def test_a_plain_story_of_each_topic_gets_that_topic(topic_model, topic, text):
 @pytest.mark.slow
 @pytest.mark.parametrize("topic, text", sorted(STORIES.items()))
 def test_the_shipped_model_tags_a_plain_story_of_each_topic_without_review(full_model, topic, text):
-    """The quick model (a third of the corpus, two folds) chooses a stricter review rule; the model
+    """The quick model (half the corpus, two folds) chooses a stricter review rule; the model
     ``newstag train`` ships must leave plain stories unflagged."""
     prediction = full_model.predict([text])[0]
     assert prediction.topic == topic and topic in prediction.labels

@@ -60,7 +60,7 @@ def test_the_lead_block_gives_the_leads_organ_where_a_model_without_it_did_not(
 def test_the_review_rule_is_chosen_on_out_of_fold_predictions_and_recorded(loaded):
     review = loaded.metadata["review"]
     assert review["target"] == 0.98 and review["reached"] is True
-    # The quick model (a third of the corpus, two folds) reaches the target at about half coverage;
+    # The quick model (half the corpus, two folds) reaches the target at about half coverage;
     # the shipped model at about three quarters (bench/RESULTS.md).
     assert review["precision"] >= 0.98 and review["coverage"] > 0.4
     assert set(review["rule"]) == {"min_score", "min_margin"}
@@ -72,7 +72,7 @@ def test_unflagged_gate_texts_are_at_least_97_percent_acceptable(topic_model, ta
     predictions = topic_model.predict([r.text for r in gate], explain=False)
     unflagged = [(p, r) for p, r in zip(predictions, gate, strict=True) if not p.needs_review]
     # A fifth of the gate split is out-of-scope text and many records are hard cases: the quick
-    # model (a third of the corpus) leaves more than half unflagged, the full one about three quarters.
+    # model (half the corpus) leaves more than half unflagged, the full one about three quarters.
     assert len(unflagged) / len(gate) >= 0.5
     right = sum(p.topic in r.accept for p, r in unflagged)  # an out-of-scope text is never right
     assert right / len(unflagged) >= 0.97
