@@ -17,13 +17,10 @@ from itertools import compress, repeat
 
 import numpy as np
 
-from model.tokenizer import BREAK, joined_with_breaks
+from model.tokenizer import BREAK, WORD, joined_with_breaks
 
 # Decision values are computed for about this many features at a time (bounds the temporary memory).
 CHUNK_ENTRIES = 1 << 16
-# Between two texts cut or searched as one string; normalised text never holds one.
-_BREAK = BREAK
-_WORD_OR_BREAK = re.compile(r"[^\W_]|\n")
 # A character jieba or rjieba may cut inside a longer run (\w also covers CJK); kept wide on purpose.
 _IN_RUN = re.compile(r"[\w+#&.%\-]")
 # scikit-learn's char analyzer collapses whitespace runs the same way before cutting n-grams.
@@ -167,9 +164,9 @@ def _words_and_breaks(tokens: list[str], lengths: np.ndarray) -> tuple[np.ndarra
     longer mixed tokens, such as ``3.5``.
     """
     keep = np.fromiter(map(str.isalnum, tokens), dtype=bool, count=len(tokens))
-    breaks = np.fromiter(map(_BREAK.__eq__, tokens), dtype=bool, count=len(tokens))
+    breaks = np.fromiter(map(BREAK.__eq__, tokens), dtype=bool, count=len(tokens))
     for index in np.flatnonzero(~keep & (lengths > 1)).tolist():
-        keep[index] = _WORD_OR_BREAK.search(tokens[index]) is not None
+        keep[index] = WORD.search(tokens[index]) is not None
     return keep | breaks, breaks
 
 
@@ -239,7 +236,6 @@ class CompiledModel:
             word_index = {word: column for column, word in enumerate(self._word_names)}
         self.word_index = word_index
         self._columns: dict[tuple[str, ...], np.ndarray] = {}
-        self._char_keys_by_column: np.ndarray | None = None
         # Hash tables saved with the model (cached_property reads them from __dict__); older
         # files have none, and the tables are built on first use.
         for name in ("gram", "pair"):
@@ -254,10 +250,10 @@ class CompiledModel:
     @cached_property
     def _pair_table(self) -> GramTable:
         """The vocabulary's word pairs keyed by their two words' columns (see _pair_keys)."""
-        pairs = [(term, column) for term, column in self.word_index.items() if " " in term]
         index = self.word_index
-        firsts = np.array([index[term.split(" ")[0]] for term, _ in pairs], dtype=np.int64)
-        seconds = np.array([index[term.split(" ")[1]] for term, _ in pairs], dtype=np.int64)
+        pairs = [(term.split(" "), column) for term, column in index.items() if " " in term]
+        firsts = np.array([index[first] for (first, _), _ in pairs], dtype=np.int64)
+        seconds = np.array([index[second] for (_, second), _ in pairs], dtype=np.int64)
         columns = np.array([column for _, column in pairs], dtype=np.int64)
         return GramTable(_pair_keys(firsts, seconds, self.n_words), columns)
 
@@ -359,17 +355,18 @@ class CompiledModel:
                     names[index] = word
                 self._word_names = names
             return self._word_names[column]
-        if self._char_keys_by_column is None:
-            keys = np.zeros(len(self.idf) - self.n_words, dtype=np.uint64)
-            keys[self.char_columns - self.n_words] = self.char_keys
-            self._char_keys_by_column = keys
         return _gram_of(int(self._char_keys_by_column[column - self.n_words]))
+
+    @cached_property
+    def _char_keys_by_column(self) -> np.ndarray:
+        """Each character column's packed n-gram key (the inverse of char_keys -> char_columns)."""
+        keys = np.zeros(len(self.idf) - self.n_words, dtype=np.uint64)
+        keys[self.char_columns - self.n_words] = self.char_keys
+        return keys
 
     def feature_names(self, columns: list[int]) -> list[str]:
         """:meth:`feature_name` of many columns; character n-grams decoded from their keys as arrays."""
         bases = [self.base_column(column) for column in columns]
-        if self._char_keys_by_column is None:
-            self.feature_name(self.n_words if len(self.idf) > self.n_words else 0)
         chars = [b - self.n_words for b in bases if b >= self.n_words]
         grams = iter(_grams_of(self._char_keys_by_column[chars]) if chars else [])
         return [self.feature_name(b) if b < self.n_words else next(grams) for b in bases]
@@ -399,14 +396,12 @@ class CompiledModel:
         main = self._tfidf(found.rows, found.columns, n)
         if not self.lead_weight or leads is None:
             return main
-        lengths = np.array(
-            [
-                _lead_length(text, lead) if found.ends is not None else -1
-                for text, lead in zip(texts, leads, strict=True)
-            ],
-            dtype=np.int64,
-        )
-        in_lead = found.ends <= lengths[found.rows] if found.ends is not None else np.zeros(len(found.rows), bool)
+        if found.ends is None:  # the texts came cut: no positions, every lead is cut on its own
+            lengths = np.full(n, -1)
+            in_lead = np.zeros(len(found.rows), dtype=bool)
+        else:
+            lengths = np.array([_lead_length(text, lead) for text, lead in zip(texts, leads, strict=True)])
+            in_lead = found.ends <= lengths[found.rows]
         rows, columns = found.rows[in_lead], found.columns[in_lead]
         apart = np.flatnonzero(lengths < 0)
         if len(apart):
@@ -435,7 +430,7 @@ class CompiledModel:
         which ends a token in both tokenizers, and which no feature contains. Ends (code points
         from the start of the text) are known when this method cut the texts itself.
         """
-        joined = _BREAK.join(texts)
+        joined = BREAK.join(texts)
         starts = np.cumsum([0, *(len(text) + 1 for text in texts)])[:-1]
         if words is None:
             tokens = self.tokenizer.cut_joined(texts)
@@ -444,10 +439,10 @@ class CompiledModel:
             tokens, token_ends, breaks = list(compress(tokens, keep.tolist())), np.cumsum(lengths)[keep], breaks[keep]
         else:
             tokens, token_ends = joined_with_breaks(words), None
-            breaks = np.fromiter(map(_BREAK.__eq__, tokens), dtype=bool, count=len(tokens))
+            breaks = np.fromiter(map(BREAK.__eq__, tokens), dtype=bool, count=len(tokens))
         word_rows, word_columns, at = self._word_columns(tokens, breaks)
         # scikit-learn's char analyzer collapses each text's whitespace runs to one space first.
-        spaced = _BREAK.join(_WHITE_SPACES.sub(" ", text) for text in texts)
+        spaced = BREAK.join(_WHITE_SPACES.sub(" ", text) for text in texts)
         char_rows, char_columns, char_ends = self._char_columns(spaced)
         rows = np.concatenate([word_rows, char_rows])
         columns = np.concatenate([word_columns, char_columns])
@@ -485,7 +480,7 @@ class CompiledModel:
         if not joined:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
         points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64) + 1
-        breaks = points == ord(_BREAK) + 1
+        breaks = points == ord(BREAK) + 1
         row_at = np.cumsum(breaks)
         keys, rows, inside, ends = [], [], [], []
         for size in self.char_sizes:

@@ -107,27 +107,24 @@ def _sub(
     pattern: re.Pattern,
     repl: Callable[[re.Match], Iterable[_Piece]],
     text: str,
-    offsets: list[int] | None,
-) -> tuple[str, list[int] | None]:
-    """re.sub that also carries the offset map along when one is given."""
+    offsets: list[int],
+) -> tuple[str, list[int]]:
+    """re.sub that also carries the offset map along (normalize runs plain re.sub)."""
     out: list[str] = []
-    out_offsets: list[int] | None = [] if offsets is not None else None
+    out_offsets: list[int] = []
     pos = 0
     for match in pattern.finditer(text):
         out.append(text[pos : match.start()])
-        if out_offsets is not None:
-            out_offsets.extend(offsets[pos : match.start()])
+        out_offsets.extend(offsets[pos : match.start()])
         for piece, start, end in repl(match):
             out.append(piece)
-            if out_offsets is not None:
-                # The first half of a piece maps to the start of its source, the second half to
-                # its end, so a term drawn from the piece highlights the whole source.
-                half = len(piece) / 2
-                out_offsets.extend(offsets[start if i < half else end - 1] for i in range(len(piece)))
+            # The first half of a piece maps to the start of its source, the second half to
+            # its end, so a term drawn from the piece highlights the whole source.
+            half = len(piece) / 2
+            out_offsets.extend(offsets[start if i < half else end - 1] for i in range(len(piece)))
         pos = match.end()
     out.append(text[pos:])
-    if out_offsets is not None:
-        out_offsets.extend(offsets[pos:])
+    out_offsets.extend(offsets[pos:])
     return "".join(out), out_offsets
 
 
@@ -159,16 +156,13 @@ _RULES: tuple[tuple[re.Pattern, Callable[[re.Match], Iterable[_Piece]]], ...] = 
 )
 
 
-def _apply_rules(text: str, offsets: list[int] | None) -> tuple[str, list[int] | None]:
+def _apply_rules(text: str, offsets: list[int]) -> tuple[str, list[int]]:
     for pattern, repl in _RULES:
         text, offsets = _sub(pattern, repl, text, offsets)
     # Strip, keeping the map in step.
     start = len(text) - len(text.lstrip())
     end = len(text.rstrip())
-    text = text[start:end]
-    if offsets is not None:
-        offsets = offsets[start:end]
-    return text, offsets
+    return text[start:end], offsets[start:end]
 
 
 def _joined_pieces(repl: Callable[[re.Match], Iterable[_Piece]]) -> Callable[[re.Match], str]:
@@ -184,10 +178,7 @@ def normalize(text: str) -> str:
 
     The same rules as :func:`normalize_with_offsets`, run by re.sub without the offset map.
     """
-    text = text.translate(_CHARMAP)
-    for pattern, repl in _PLAIN_RULES:
-        text = pattern.sub(repl, text)
-    return text.strip()
+    return normalize_all([text])[0]
 
 
 # Between two texts normalised together. Translation drops control characters, so no text holds
@@ -214,4 +205,4 @@ def normalize_with_offsets(text: str) -> NormalizedText:
     else:
         offsets = [index for index, n in enumerate(lengths) for _ in range(n)]
     normalized, mapped = _apply_rules("".join(pieces), offsets)
-    return NormalizedText(text, normalized, tuple(mapped or ()))
+    return NormalizedText(text, normalized, tuple(mapped))

@@ -92,18 +92,14 @@ class Predictor:
         analyses = [analyse(text, self.tokenizer) for text in texts]
         normalized, tokens = [a.normalized.text for a in analyses], [a.tokens for a in analyses]
         features = compiled.features(normalized, tokens, self._leads(texts, normalized))
-        proba = self._topic_probabilities(features)
+        decisions = decide_all(self._topic_probabilities(features), self.taxonomy, self.thresholds, self.review)
         results = []
-        for index, (analysis, probs) in enumerate(zip(analyses, proba, strict=True)):
+        for index, (analysis, prediction) in enumerate(zip(analyses, decisions, strict=True)):
             row = features.row(index)
-            prediction = self._decide(probs)
             weights = compiled.topic_weights(prediction.topic)
             terms = explain_terms(analysis, row, weights, compiled, self.explain_terms)
             results.append(Prediction(prediction.topics, prediction.labels, prediction.needs_review, terms))
         return results
-
-    def _decide(self, probs: np.ndarray) -> Prediction:
-        return decide(probs, self.taxonomy, self.thresholds, self.review)
 
 
 def decide(probs: np.ndarray, taxonomy: Taxonomy, thresholds: dict[str, float], review: ReviewRule) -> Prediction:

@@ -41,7 +41,7 @@ def _is_word(token: str) -> bool:
 
 
 # The same test as a pattern, for filter() in C: Python's \w is exactly str.isalnum() plus "_".
-_WORD = re.compile(r"[^\W_]")
+WORD = re.compile(r"[^\W_]")
 # Between two texts cut as one string: a line break, which always ends a token and is never a word.
 BREAK = "\n"
 
@@ -200,7 +200,7 @@ class Tokenizer:
 
     def words(self, text: str) -> list[str]:
         """The word tokens of a normalised text, punctuation and spaces left out."""
-        return list(filter(_WORD.search, self.cut(text)))
+        return list(filter(WORD.search, self.cut(text)))
 
     def cut_joined(self, texts: Sequence[str]) -> list[str]:
         """Every token of many normalised texts in one list, a BREAK token between two texts.

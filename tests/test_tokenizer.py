@@ -3,7 +3,7 @@ import pickle
 import pytest
 
 from model.normalize import normalize
-from model.tokenizer import _WORD, BREAK, Tokenizer, _is_word, load_domain_words
+from model.tokenizer import BREAK, WORD, Tokenizer, _is_word, load_domain_words
 from training.corpus import load_bundled
 
 
@@ -124,4 +124,4 @@ def test_the_word_pattern_is_the_word_test(taxonomy):
     tokenizer = Tokenizer()
     tokens = {t for r in load_bundled(taxonomy)[::5] for t in tokenizer.cut(normalize(r.text))}
     tokens |= {"_", "__", "a_", "①", "Ⅻ", "٣", "—", "…", " ", "\u3000"}
-    assert {t for t in tokens if _WORD.search(t)} == {t for t in tokens if _is_word(t)}
+    assert {t for t in tokens if WORD.search(t)} == {t for t in tokens if _is_word(t)}

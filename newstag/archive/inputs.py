@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from model.errors import NewstagError
@@ -37,13 +37,7 @@ class InputFile:
     mtime_ns: int
 
     def to_dict(self) -> dict:
-        return {
-            "path": self.path,
-            "kind": self.kind,
-            "compressed": self.compressed,
-            "size": self.size,
-            "mtime_ns": self.mtime_ns,
-        }
+        return asdict(self)
 
 
 def kind_of(path: Path) -> tuple[str, bool] | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gzip
 import zlib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from newstag.archive.inputs import ArchiveInputError, InputFile
 from newstag.archive.readers import DecodedLines, csv_header, csv_rows, open_binary
@@ -33,14 +33,7 @@ class Partition:
         return self.first + self.count
 
     def to_dict(self) -> dict:
-        return {
-            "index": self.index,
-            "stem": self.stem,
-            "source": self.source,
-            "first": self.first,
-            "count": self.count,
-            "offset": self.offset,
-        }
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> Partition:
