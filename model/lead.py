@@ -28,6 +28,8 @@ _QUOTE_OPENERS = "“「『\"'"
 # Lines before the body that can stand in a lead: headline, subtitle, byline.
 _MAX_HEAD_LINES = 4
 _MAX_LEAD_CHARS = 200
+# Every character str.splitlines splits at: a text without one is a single line.
+_LINE_BOUNDARY = re.compile("[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 
 
 def folded(line: str) -> str:
@@ -79,7 +81,9 @@ def normalized_leads(texts: Sequence[str], normalized: Sequence[str], from_norma
     leads: list[str | None] = [None] * len(texts)
     apart = []
     for index, (text, norm) in enumerate(zip(texts, normalized, strict=True)):
-        if from_normalized and sum(1 for line in text.splitlines() if line.strip()) <= 1:
+        if from_normalized and (
+            not _LINE_BOUNDARY.search(text) or sum(1 for line in text.splitlines() if line.strip()) <= 1
+        ):
             leads[index] = norm if is_headline(norm) else first_sentence(norm)
         else:
             apart.append(index)

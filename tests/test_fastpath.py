@@ -138,10 +138,115 @@ def test_the_hash_tables_are_saved_with_the_model_and_equal_fresh_ones(model_roo
 
     compiled = load_model(model_root).model.compiled
     # Loaded, not built: the tables come from the data-only file.
-    assert {"_gram_table", "_pair_table"} <= set(vars(compiled))
+    assert {"_gram_table", "_pair_table", "_word_table"} <= set(vars(compiled))
     fresh = GramTable(compiled.char_keys, compiled.char_columns)
     assert np.array_equal(compiled._gram_table.keys, fresh.keys)
     assert np.array_equal(compiled._gram_table.columns, fresh.columns)
     assert compiled._gram_table.probes == fresh.probes
     keys = np.concatenate([compiled.char_keys[::50], compiled.char_keys[::50] + np.uint64(1)])
     assert np.array_equal(compiled._gram_table.find(keys), fresh.find(keys))
+
+
+def test_the_saved_word_table_finds_every_short_word_and_nothing_else(model_root):
+    from model.artifact import load_model
+
+    compiled = load_model(model_root).model.compiled
+    short = [(w, c) for w, c in compiled.word_index.items() if len(w) <= 3 and " " not in w]
+    keys = np.array([fastpath._gram_key(w) for w, _ in short], dtype=np.uint64)
+    assert np.array_equal(compiled._word_table.find(keys), [c for _, c in short])
+    # Character n-grams that are no word: the table must miss them.
+    grams = compiled.char_keys[~np.isin(compiled.char_keys, keys)][:2000]
+    assert (compiled._word_table.find(grams) == -1).all()
+
+
+# Letters and digits past the Basic Multilingual Plane, underscores, mixed runs, superscripts,
+# double spaces and an ideographic space: what the code-point word lookup must decide as
+# str.isalnum and the word pattern do.
+_AWKWARD = [
+    "𠀀𠀁字案件 a\u3000b 𝟘𝟙",
+    "ab_cd 3.5% x²y 民警__巡逻 ①号楼",
+    "公安局  派出所   民警   联合执法",
+    "2024年Q3 诈骗案 😀😀 检察院提起公诉",
+    "_ - . % #",
+]
+
+
+@pytest.mark.parametrize("every", [pytest.param(1, marks=pytest.mark.slow), 20])
+def test_words_found_by_code_point_equal_words_looked_up_one_by_one(served, taxonomy, every, monkeypatch):
+    compiled = served.model.compiled
+    texts, leads = _batch_inputs(taxonomy, every)
+    # A pair of the vocabulary with a non-word between its words (a non-word token never breaks a pair).
+    first, second = next(
+        term.split(" ")
+        for term in compiled.word_index
+        if " " in term and all(len(w) == 2 and "\u4e00" <= w[0] <= "\u9fff" for w in term.split(" "))
+    )
+    awkward = [*_AWKWARD, f"{first}_{second}，{first}😀{second} {first}__{second}·{first}𝟘{second}"]
+    texts += [normalize(t) for t in awkward]
+    leads += [normalize(lead_of(t)) for t in awkward]
+    by_code_point = compiled.features(texts, leads=leads)
+    calls = []
+
+    def one_by_one(self, tokens, lengths, starts, points):
+        calls.append(len(tokens))
+        keep, breaks = fastpath._words_and_breaks(tokens, lengths)
+        columns = [self.word_index.get(t, -1) for t, kept in zip(tokens, keep, strict=True) if kept]
+        return keep, breaks, np.array(columns, dtype=np.int64)
+
+    monkeypatch.setattr(type(compiled), "_known_tokens", one_by_one)
+    assert _same_rows(by_code_point, compiled.features(texts, leads=leads))
+    assert calls
+
+
+def test_predicting_pauses_the_cycle_collector_and_restores_it(served, monkeypatch):
+    import gc
+
+    compiled = served.model.compiled
+    seen = []
+    scored = compiled.probabilities
+    monkeypatch.setattr(compiled, "probabilities", lambda features: seen.append(gc.isenabled()) or scored(features))
+    assert served.model.predict(["临海市公安局开展夜间巡逻"], explain=False)
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:  # a caller that turned the collector off keeps it off
+        served.model.predict(["临海市公安局开展夜间巡逻"], explain=False)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_pauses_of_the_cycle_collector_nest_across_threads_and_errors():
+    import gc
+    import threading
+
+    from model.predictor import collector_paused
+
+    inside, leave_first, first_left, leave_second = (threading.Event() for _ in range(4))
+    under_second = []
+
+    def first():
+        with collector_paused():
+            inside.set()
+            leave_first.wait(10)
+        first_left.set()
+
+    def second():
+        inside.wait(10)
+        with collector_paused():
+            leave_first.set()
+            first_left.wait(10)
+            under_second.append(gc.isenabled())  # the first one's end must not resume it here
+            leave_second.wait(10)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    first_left.wait(10)
+    assert not gc.isenabled()
+    leave_second.set()
+    for thread in threads:
+        thread.join(10)
+    assert under_second == [False] and gc.isenabled()
+    with pytest.raises(ValueError), collector_paused():
+        raise ValueError("inside")
+    assert gc.isenabled()

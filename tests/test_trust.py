@@ -115,3 +115,11 @@ def test_no_explanation_term_is_a_stray_character_or_longer_than_12(topic_model,
             if len(term.term) > 12 or (len(term.term) == 1 and term.term not in words):
                 bad.append((record.id, term.term))
     assert not bad, bad[:10]
+
+
+def test_a_text_is_one_line_exactly_when_it_holds_none_of_the_characters_splitlines_splits_at():
+    from model.lead import _LINE_BOUNDARY
+
+    for point in range(0x3000):
+        char = chr(point)
+        assert bool(_LINE_BOUNDARY.search(char)) == (len(f"a{char}b".splitlines()) > 1), hex(point)
