@@ -22,7 +22,7 @@ TARGETS = {
     "coverage": 0.85,
     "out_of_domain_review_rate": 0.90,
 }
-FIGURES = ("n", "out_of_domain", *TARGETS)
+FIGURES = ("n", "out_of_domain", "review_rate", *TARGETS)
 
 
 def as_record(row: dict) -> Record:
