@@ -169,8 +169,13 @@ def _joined_pieces(repl: Callable[[re.Match], Iterable[_Piece]]) -> Callable[[re
     return lambda match: "".join(piece for piece, _, _ in repl(match))
 
 
-# The rules as plain re.sub replacements, for normalising without the offset map.
-_PLAIN_RULES = tuple((pattern, _joined_pieces(repl)) for pattern, repl in _RULES)
+# The rules as plain re.sub replacements, for normalising without the offset map. The two whose
+# replacement is always the same string pass it as a string, which re.sub applies without a call
+# into Python per match (a text has a few dozen whitespace runs).
+_CONSTANT = {_drop: "", _one_space: " "}
+_PLAIN_RULES = tuple(
+    (pattern, _CONSTANT[repl] if repl in _CONSTANT else _joined_pieces(repl)) for pattern, repl in _RULES
+)
 
 
 def normalize(text: str) -> str:
