@@ -21,7 +21,7 @@ def percentiles(samples_ms: list[float]) -> dict:
 
 def speed(model: TopicModel, texts: list[str], quick: bool) -> dict:
     """Batch throughput over ``texts`` (median of repeats, paths interleaved) and single-call latency."""
-    repeats = 3 if quick else 5
+    repeats = 3 if quick else 7
     topical = [r for r in bundled_records() if r.topic]
     ft = FastText(tuned=True).fit([r.text for r in topical], [r.topic for r in topical])
     jieba_only, fast = Tokenizer(backend="jieba"), Tokenizer(backend="rjieba")
