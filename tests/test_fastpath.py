@@ -250,3 +250,10 @@ def test_pauses_of_the_cycle_collector_nest_across_threads_and_errors():
     with pytest.raises(ValueError), collector_paused():
         raise ValueError("inside")
     assert gc.isenabled()
+
+
+def test_the_code_point_table_says_what_str_isalnum_says_of_every_character():
+    points = np.arange(0x110000, dtype=np.uint32)
+    points = points[(points < 0xD800) | (points > 0xDFFF)]  # lone surrogates never reach it
+    expected = np.fromiter((chr(p).isalnum() for p in points.tolist()), dtype=bool, count=len(points))
+    assert np.array_equal(fastpath._alnum(points[::-1])[::-1], expected)
