@@ -191,11 +191,11 @@ def _alnum(points: np.ndarray) -> np.ndarray:
 
 def _packed_keys(points: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """:func:`_gram_key` of the strings of 1 to 3 code points at ``starts`` with ``lengths``."""
-    plus_one = points.astype(np.uint64) + 1
-    keys = plus_one[starts]
+    keys = points[starts].astype(np.uint64) + 1
     for shift in (1, 2):
         longer = np.flatnonzero(lengths > shift)
-        keys[longer] = (keys[longer] << np.uint64(21)) | plus_one[starts[longer] + shift]
+        following = points[starts[longer] + shift].astype(np.uint64) + 1
+        keys[longer] = (keys[longer] << np.uint64(21)) | following
     return keys
 
 
@@ -517,7 +517,8 @@ class CompiledModel:
         token, or the word pattern's search, says the same); a break is the one-character token
         BREAK. Words of at most three characters are found in the word table by their packed
         key; only longer ones are looked up in the vocabulary one by one. Returns which tokens
-        to keep, which kept ones are breaks, and each kept one's column (-1 when unknown).
+        to keep and which are breaks (both over all tokens, as :func:`_words_and_breaks` gives
+        them), and each kept token's column (-1 when unknown).
         """
         keep = np.logical_or.reduceat(_alnum(points), token_starts)
         breaks = (lengths == 1) & (points[token_starts] == ord(BREAK))
