@@ -32,7 +32,7 @@ def chart(results: dict, path: Path) -> None:
     quality.legend(loc="lower right")
     quality.set_title("Quality")
 
-    rows = results["trust"]
+    rows = [r for r in results["trust"] if r["n"]]  # sources with topic texts; the foreign titles have none
     x = np.arange(len(rows))
     width = 0.27
     figures = (
