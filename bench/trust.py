@@ -10,10 +10,8 @@ covers (``FOREIGN_SECTIONS``), scored as out-of-scope records; only their flagge
 
 from __future__ import annotations
 
-import json
-
 from bench import SHARED
-from bench.texts import bundled_records, real_news
+from bench.texts import _jsonl, bundled_records, real_news
 from model.pipeline import TopicModel
 from training.corpus import Record
 from training.metrics import score
@@ -53,11 +51,9 @@ def foreign_titles() -> list[Record] | None:
     path = SHARED / "bench" / "thucnews" / "test.jsonl"
     if not path.exists():
         return None
-    with path.open(encoding="utf-8") as handle:
-        rows = [json.loads(line) for line in handle if line.strip()]
     return [
         Record(id=f"thucnews-{index}", text=row["text"], topic=None)
-        for index, row in enumerate(rows)
+        for index, row in enumerate(_jsonl(path))
         if row["label"] in FOREIGN_SECTIONS
     ]
 
