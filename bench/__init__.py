@@ -19,6 +19,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
+# THUCNews titles (train.jsonl, test.jsonl): the public comparison and the foreign-section titles.
+THUCNEWS = SHARED / "bench" / "thucnews"
 OUT = REPO / "bench"
 
 

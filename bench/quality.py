@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 
-from bench import SHARED, log
+from bench import THUCNEWS, log
 from bench.competitors import competitors
 from bench.texts import bundled_records, real_news
 from training.split import split_gate
@@ -45,7 +45,7 @@ def cross_validation(quick: bool) -> list[dict]:
 
 def thucnews(quick: bool) -> list[dict] | None:
     """Train on THUCNews ``train.jsonl``, test on ``test.jsonl`` (samples of them when quick)."""
-    base = SHARED / "bench" / "thucnews"
+    base = THUCNEWS
     if not base.exists():
         log(f"{base} is absent: THUCNews comparison skipped")
         return None

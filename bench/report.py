@@ -76,11 +76,11 @@ def trust(results: dict) -> list[str]:
         [
             r["source"],
             r["n"] + r["out_of_domain"],
-            share(r["accept_accuracy"] if r["n"] else None, t["accept_accuracy"]),
-            share(r["macro_f1"] if r["n"] else None, t["macro_f1"]),
+            share(r["accept_accuracy"], t["accept_accuracy"]),
+            share(r["macro_f1"], t["macro_f1"]),
             f"{r['coverage']:.3f}",
-            share(1 - r["review_rate"], t["coverage"]) if r["n"] and "review_rate" in r else "—",
-            share(r["unflagged_accept_accuracy"] if r["n"] else None, t["unflagged_accept_accuracy"]),
+            share(None if r["review_rate"] is None else 1 - r["review_rate"], t["coverage"]),
+            share(r["unflagged_accept_accuracy"], t["unflagged_accept_accuracy"]),
             r["out_of_domain"] or "—",
             share(r["out_of_domain_review_rate"], t["out_of_domain_review_rate"]),
         ]

@@ -7,7 +7,7 @@ import json
 import random
 from pathlib import Path
 
-from bench import SHARED, log
+from bench import SHARED, THUCNEWS, log
 from model.taxonomy import load_taxonomy
 from training.corpus import Record, load_bundled
 
@@ -26,7 +26,7 @@ def unique_paragraphs(limit: int) -> list[str]:
             if len(part) >= 40 and part not in seen:
                 seen.add(part)
                 out.append(part)
-    titles = SHARED / "bench" / "thucnews" / "test.jsonl"
+    titles = THUCNEWS / "test.jsonl"
     if titles.exists():
         rows = [json.loads(line)["text"] for line in titles.open(encoding="utf-8")]
         for a, b in zip(rows[::2], rows[1::2], strict=False):

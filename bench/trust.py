@@ -10,7 +10,7 @@ covers (``FOREIGN_SECTIONS``), scored as out-of-scope records; only their flagge
 
 from __future__ import annotations
 
-from bench import SHARED
+from bench import THUCNEWS
 from bench.texts import _jsonl, bundled_records, real_news
 from model.pipeline import TopicModel
 from training.corpus import Record
@@ -26,6 +26,8 @@ TARGETS = {
     "out_of_domain_review_rate": 0.90,
 }
 FIGURES = ("n", "out_of_domain", "review_rate", *TARGETS)
+# Figures about topic texts, None for a source that has none.
+TOPIC_FIGURES = ("review_rate", "accept_accuracy", "macro_f1", "unflagged_accept_accuracy")
 # THUCNews sections that are none of our topics. Society and politics are left out: they hold police,
 # court and disaster news. A few titles of these sections are ours too (an exam-fraud warning, a
 # celebrity's crash), so their flagged share is a floor under what a perfect model would score.
@@ -43,12 +45,16 @@ def trust_of(model: TopicModel, name: str, records: list[Record]) -> dict:
     """The trust figures of ``model`` on ``records``, under ``name``."""
     predictions = model.predict([r.text for r in records], explain=False)
     metrics = score(records, predictions, model.taxonomy)
-    return {"source": name, **{key: metrics[key] for key in FIGURES}}
+    row = {"source": name, **{key: metrics[key] for key in FIGURES}}
+    if not row["n"]:
+        # Only out-of-scope texts: there is no topic to be right about, and score() reports 0.0.
+        row.update(dict.fromkeys(TOPIC_FIGURES))
+    return row
 
 
 def foreign_titles() -> list[Record] | None:
     """THUCNews test titles of ``FOREIGN_SECTIONS`` as out-of-scope records, or None when absent."""
-    path = SHARED / "bench" / "thucnews" / "test.jsonl"
+    path = THUCNEWS / "test.jsonl"
     if not path.exists():
         return None
     return [
