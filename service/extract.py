@@ -6,7 +6,6 @@ import io
 import zipfile
 from pathlib import PurePath
 
-from docx import Document
 from flask import Blueprint, jsonify, request
 
 from service.context import app_settings
@@ -28,6 +27,10 @@ def docx_text(data: bytes) -> str:
         raise APIError(422, "invalid_docx", "the file is not a valid .docx (not a zip archive)") from None
     if len(members) > MAX_MEMBERS or sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
         raise APIError(413, "too_large", "the .docx unpacks to more than a page could hold")
+    # python-docx (and lxml under it) costs a tenth of a second to import: only a .docx upload pays it,
+    # not every worker's start.
+    from docx import Document
+
     try:
         document = Document(io.BytesIO(data))
     except Exception:  # python-docx raises several kinds for damaged packages
