@@ -37,15 +37,13 @@ def test_the_lead_block_gives_the_leads_organ_where_a_model_without_it_did_not(
     tmp_path, topic_model, taxonomy, data_dir
 ):
     """Texts whose lead names one organ and whose body tells another's story (tests/data/lead_vs_body.jsonl)."""
-    from model.pipeline import PipelineSettings
-    from training.train import TrainingOptions, train_version
+    from model.artifact import load_model
+    from tests.conftest import train_quick
 
     rows = _rows(data_dir / "lead_vs_body.jsonl")
     assert len(rows) >= 40 and all(r["topic"] != r["body_topic"] for r in rows)
-    options = TrainingOptions(folds=2, settings=PipelineSettings(lead_weight=0.0))
-    without_dir, _ = train_version(tmp_path / "no-lead", taxonomy, options=options)
-    from model.artifact import load_model
-
+    # The same records and settings as the session model, less the lead block: only the lead differs.
+    without_dir = train_quick(tmp_path / "no-lead", taxonomy, lead_weight=0.0)
     without = load_model(without_dir).model.predict([r["text"] for r in rows], explain=False)
     with_lead = topic_model.predict([r["text"] for r in rows], explain=False)
     flipped = [r["id"] for r, a, b in zip(rows, without, with_lead, strict=True) if a.topic != r["topic"] == b.topic]
