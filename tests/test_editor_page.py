@@ -248,18 +248,18 @@ def test_correcting_a_topic_is_saved_and_shown(page, server):
 
 
 # Stories a newsroom files under none of our topics, though they talk like ours (a traffic police
-# basketball team, a retired judge's calligraphy show, an officer's daughter off to university, a justice
-# bureau's blood drive, a breakfast shop by a police station, staff family days).
+# basketball team, a retired judge's calligraphy show, an officer's daughter off to university, a
+# breakfast shop by a police station, ginkgo trees at a street named after a prison). Our organs' own
+# staff activities (a court's blood drive, a police sports day) are not among them: the corpus files
+# those under party.
 # The test needs one the session's model tags without a doubt; as the corpus grows the model flags
 # more of them on its own, so it takes the first it is sure of.
 NOT_OURS = (
     "交警大队篮球队在全市机关篮球联赛中获得第三名。",
     "法院退休法官王某在社区举办个人书法展，展出作品六十余幅。",
     "派出所民警老张的女儿今年考上了清华大学，全家人都很高兴。",
-    "司法局干部职工踊跃参加无偿献血，共献血八千毫升。",
     "派出所门口的早餐店老板娘做的葱油饼远近闻名，每天排起长队。",
-    "监狱民警子女暑期托管班开班，三十多名孩子参加书法和游泳课程。",
-    "消防救援支队举办职工亲子运动会，趣味接力赛笑声不断。",
+    "监狱路口的银杏进入最佳观赏期，金黄的落叶铺满了人行道。",
 )
 
 
