@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 import time
 
@@ -12,7 +11,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from bench import THUCNEWS, log
 from bench.competitors import competitors
-from bench.texts import bundled_records, real_news
+from bench.texts import _jsonl, bundled_records, real_news
 from training.split import split_gate
 
 
@@ -45,12 +44,10 @@ def cross_validation(quick: bool) -> list[dict]:
 
 def thucnews(quick: bool) -> list[dict] | None:
     """Train on THUCNews ``train.jsonl``, test on ``test.jsonl`` (samples of them when quick)."""
-    base = THUCNEWS
-    if not base.exists():
-        log(f"{base} is absent: THUCNews comparison skipped")
+    if not THUCNEWS.exists():
+        log(f"{THUCNEWS} is absent: THUCNews comparison skipped")
         return None
-    train = [json.loads(line) for line in (base / "train.jsonl").open(encoding="utf-8")]
-    test = [json.loads(line) for line in (base / "test.jsonl").open(encoding="utf-8")]
+    train, test = _jsonl(THUCNEWS / "train.jsonl"), _jsonl(THUCNEWS / "test.jsonl")
     if quick:
         train, test = random.Random(0).sample(train, 6000), random.Random(1).sample(test, 2000)
     rows = []

@@ -28,7 +28,7 @@ def unique_paragraphs(limit: int) -> list[str]:
                 out.append(part)
     titles = THUCNEWS / "test.jsonl"
     if titles.exists():
-        rows = [json.loads(line)["text"] for line in titles.open(encoding="utf-8")]
+        rows = [row["text"] for row in _jsonl(titles)]
         for a, b in zip(rows[::2], rows[1::2], strict=False):
             text = f"{a}。{b}。"
             if text not in seen:
