@@ -26,8 +26,8 @@ TARGETS = {
     "out_of_domain_review_rate": 0.90,
 }
 FIGURES = ("n", "out_of_domain", "review_rate", *TARGETS)
-# Figures about topic texts, None for a source that has none.
-TOPIC_FIGURES = ("review_rate", "accept_accuracy", "macro_f1", "unflagged_accept_accuracy")
+# score() gives None for the topic figures of a source with no topic text; its unflagged texts are
+# all wrong by definition, which the out-of-scope flagged share already says, so that figure is None too.
 # THUCNews sections that are none of our topics. Society and politics are left out: they hold police,
 # court and disaster news. A few titles of these sections are ours too (an exam-fraud warning, a
 # celebrity's crash), so their flagged share is a floor under what a perfect model would score.
@@ -47,8 +47,7 @@ def trust_of(model: TopicModel, name: str, records: list[Record]) -> dict:
     metrics = score(records, predictions, model.taxonomy)
     row = {"source": name, **{key: metrics[key] for key in FIGURES}}
     if not row["n"]:
-        # Only out-of-scope texts: there is no topic to be right about, and score() reports 0.0.
-        row.update(dict.fromkeys(TOPIC_FIGURES))
+        row["unflagged_accept_accuracy"] = None
     return row
 
 

@@ -137,6 +137,24 @@ def test_evaluate_writes_a_report_with_the_confusion_matrix_picture(model_root, 
     assert json.loads((report / "metrics.json").read_text())["n"] == 3
 
 
+def test_evaluate_on_out_of_scope_texts_reports_the_flagged_share_and_no_zero_accuracy(model_root, tmp_path):
+    corpus = tmp_path / "foreign.jsonl"
+    rows = [
+        {"id": "f1", "text": "明天起全市气温回升，最高气温将达二十五摄氏度。", "topic": None},
+        {"id": "f2", "text": "县实验小学举行秋季田径运动会，六百余名学生参赛。", "topic": None},
+    ]
+    corpus.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    report = tmp_path / "report"
+    result = run(["evaluate", "--model", str(model_root), "--corpus", str(corpus), "--report", str(report)], model_root)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.decode()
+    assert "no texts with a topic" in out and "accuracy 0.000" not in out
+    assert "out-of-domain texts: 2, flagged for review" in out
+    metrics = json.loads((report / "metrics.json").read_text())
+    assert metrics["n"] == 0 and metrics["accuracy"] is None and metrics["macro_f1"] is None
+    assert "No texts with a topic" in (report / "report.html").read_text(encoding="utf-8")
+
+
 @pytest.mark.slow
 def test_train_with_an_extra_csv_corpus_then_a_bad_corpus_changes_nothing(tmp_path):
     root = tmp_path / "models"

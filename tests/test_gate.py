@@ -29,6 +29,15 @@ def test_one_topic_falling_past_its_margin_is_refused_naming_the_topic():
     assert "F1 of fire fell by 0.150 (0.950 -> 0.800)" in verdict.message
 
 
+def test_a_gate_split_without_topic_texts_passes_and_says_why():
+    verdict = judge(metrics(None, fire=0.0), metrics(None, fire=0.0))
+    assert verdict.passed
+    assert verdict.message == (
+        "gate passed: the gate split holds no text with a topic, so there is no macro-F1 to compare"
+    )
+    assert verdict.to_dict()["macro_f1_old"] is None
+
+
 @pytest.fixture
 def three_versions(private_root):
     first = current_version(private_root)

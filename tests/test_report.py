@@ -11,9 +11,9 @@ import pytest
 import training.report
 from model.pipeline import decide
 from model.prediction import ReviewRule
-from training.compare import compare_models, write_comparison_html
+from training.compare import compare_models, format_comparison, write_comparison_html
 from training.corpus import Record
-from training.metrics import score
+from training.metrics import format_report, score
 from training.report import write_report
 
 # Four labelled texts and one of no topic; the model gets the traffic text wrong.
@@ -113,6 +113,27 @@ def test_the_confusion_matrix_is_a_png_beside_the_page(metrics, taxonomy, tmp_pa
     assert (tmp_path / "confusion.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
 
+def test_a_file_of_out_of_scope_texts_has_no_topic_figures_rather_than_zeros(taxonomy, tmp_path, write_quietly):
+    records = [Record("o1", "今日多云转晴", None), Record("o2", "县中学举行运动会", None)]
+    # The first text is left unflagged with a topic: wrong, since it is none of ours.
+    predictions = [predict_as(taxonomy, "policing"), predict_as(taxonomy, "policing")]
+    predictions[1] = decide(
+        np.full(len(taxonomy), 1 / len(taxonomy)), taxonomy, dict.fromkeys(taxonomy.ids, 0.5), ReviewRule()
+    )
+    metrics = score(records, predictions, taxonomy)
+    assert metrics["n"] == 0
+    assert [metrics[k] for k in ("accuracy", "accept_accuracy", "macro_f1", "review_rate")] == [None] * 4
+    assert metrics["out_of_domain"] == 2 and metrics["out_of_domain_review_rate"] == 0.5
+    assert metrics["unflagged_accept_accuracy"] == 0.0
+    text = format_report(metrics, "foreign.jsonl")
+    assert text.splitlines()[0] == "foreign.jsonl: no texts with a topic, so no accuracy, macro-F1 or per-topic figures"
+    assert "0.000" not in text.splitlines()[0] and "precision" not in text
+    assert "out-of-domain texts: 2, flagged for review 50.0%" in text
+    page = write_quietly(metrics, taxonomy, tmp_path).read_text(encoding="utf-8")
+    assert "No texts with a topic" in page and "Accuracy" not in page
+    assert "Texts of no topic: 2, flagged for review 50.0%." in page
+
+
 @pytest.mark.parametrize("cjk", [True, False], ids=["cjk-font", "no-cjk-font"])
 def test_writing_a_report_prints_no_warning(metrics, taxonomy, tmp_path, write_quietly, monkeypatch, cjk):
     if not cjk:  # as on a machine without a CJK font: the axes show topic ids
@@ -148,3 +169,16 @@ def test_the_comparison_lists_each_changed_text_escaped(taxonomy, tmp_path):
         ["gate split", "b", "court", "policing", "court", "法院宣判一起盗窃案"],
     ]
     assert "Texts whose label changed (2)" in page
+
+
+def test_a_comparison_on_out_of_scope_texts_lists_the_changes_and_no_f1(taxonomy, tmp_path):
+    records = [Record("o1", "今日多云转晴", None), Record("o2", "县中学举行运动会", None)]
+    old = SimpleNamespace(version="v1", model=FixedModel(taxonomy, "policing", {}))
+    new = SimpleNamespace(version="v2", model=FixedModel(taxonomy, "policing", {"今日多云转晴": "emergency"}))
+    result = compare_models(old, new, {"foreign": records}, taxonomy)
+    text = format_comparison(result)
+    assert "foreign: no texts with a topic, so no F1 to compare" in text
+    assert "[foreign] o1: policing -> emergency (labelled None)" in text
+    page = write_comparison_html(result, tmp_path / "compare.html").read_text(encoding="utf-8")
+    assert "foreign: no texts with a topic" in page and "old F1" not in page
+    assert table_rows(page)[-1][:5] == ["foreign", "o1", "None", "policing", "emergency"]

@@ -91,6 +91,9 @@ def format_comparison(result: dict) -> str:
     lines = [f"old {result['old']}  vs  new {result['new']}"]
     for name, data in result["sets"].items():
         macro = data["macro_f1"]
+        if not data["n"]:
+            lines.append(f"\n{name}: no texts with a topic, so no F1 to compare")
+            continue
         lines.append(
             f"\n{name}: {data['n']} texts, macro-F1 {macro['old']:.3f} -> {macro['new']:.3f} "
             f"({macro['new'] - macro['old']:+.3f})"

@@ -11,7 +11,9 @@ def score(records: list[Record], predictions: list[Prediction], taxonomy: Taxono
     """Accuracy, accept-accuracy, macro-F1, per-topic P/R/F1, confusion matrix, review rates.
 
     Topic metrics use the records that have a topic and the best predicted topic; records
-    without a topic (near-domain text) only count towards ``out_of_domain_review_rate``.
+    without a topic (near-domain text) only count towards ``out_of_domain_review_rate``. With no
+    topic records at all, accuracy, accept-accuracy, macro-F1 and the review rate are None: there is
+    no topic to be right about.
     """
     # Imported here: training.gate and the CLI import this module, and sklearn.metrics is slow to load.
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
@@ -39,7 +41,7 @@ def score(records: list[Record], predictions: list[Prediction], taxonomy: Taxono
         confusion = confusion_matrix(truth, guess, labels=ids).tolist()
         columns = precision_recall_fscore_support(truth, guess, labels=ids, average=None, zero_division=0)
     else:
-        # sklearn refuses empty input; with no topic records every figure is zero.
+        # sklearn refuses empty input; with no topic records every per-topic count is zero.
         confusion = [[0] * len(ids) for _ in ids]
         columns = ([0.0] * len(ids), [0.0] * len(ids), [0.0] * len(ids), [0] * len(ids))
     per_topic = {
@@ -50,10 +52,10 @@ def score(records: list[Record], predictions: list[Prediction], taxonomy: Taxono
     present = [t for t in ids if per_topic[t]["support"]]
     return {
         "n": n,
-        "accuracy": correct / n if n else 0.0,
-        "accept_accuracy": accepted / n if n else 0.0,
-        "macro_f1": sum(per_topic[t]["f1"] for t in present) / len(present) if present else 0.0,
-        "review_rate": reviewed / n if n else 0.0,
+        "accuracy": correct / n if n else None,
+        "accept_accuracy": accepted / n if n else None,
+        "macro_f1": sum(per_topic[t]["f1"] for t in present) / len(present) if present else None,
+        "review_rate": reviewed / n if n else None,
         "out_of_domain": ood,
         "out_of_domain_review_rate": ood_reviewed / ood if ood else None,
         "coverage": unflagged / len(records) if records else 0.0,
@@ -83,14 +85,17 @@ def review_curve(records: list[Record], predictions: list[Prediction], steps: in
 
 def format_report(metrics: dict, title: str) -> str:
     """A plain-text table of a score() result."""
-    lines = [
-        f"{title}: {metrics['n']} texts, accuracy {metrics['accuracy']:.3f}, "
-        f"accept-accuracy {metrics['accept_accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f}, "
-        f"flagged for review {metrics['review_rate']:.1%}",
-        f"{'topic':<15}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}",
-    ]
-    for topic, m in metrics["per_topic"].items():
-        lines.append(f"{topic:<15}{m['precision']:>10.3f}{m['recall']:>10.3f}{m['f1']:>10.3f}{m['support']:>9}")
+    if not metrics["n"]:
+        lines = [f"{title}: no texts with a topic, so no accuracy, macro-F1 or per-topic figures"]
+    else:
+        lines = [
+            f"{title}: {metrics['n']} texts, accuracy {metrics['accuracy']:.3f}, "
+            f"accept-accuracy {metrics['accept_accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f}, "
+            f"flagged for review {metrics['review_rate']:.1%}",
+            f"{'topic':<15}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}",
+        ]
+        for topic, m in metrics["per_topic"].items():
+            lines.append(f"{topic:<15}{m['precision']:>10.3f}{m['recall']:>10.3f}{m['f1']:>10.3f}{m['support']:>9}")
     if metrics.get("unflagged_accept_accuracy") is not None:
         lines.append(
             f"not flagged for review: {metrics['coverage']:.1%} of texts, "

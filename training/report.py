@@ -61,7 +61,10 @@ def confusion_png(metrics: dict, taxonomy: Taxonomy, path: Path) -> None:
                 colour = "white" if value > peak / 2 else "black"
                 ax.text(j, i, str(value), ha="center", va="center", fontsize=8, color=colour)
     fig.colorbar(image, ax=ax, shrink=0.7)
-    ax.set_title(f"accuracy {metrics['accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f}")
+    if metrics["n"]:
+        ax.set_title(f"accuracy {metrics['accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f}")
+    else:
+        ax.set_title("no texts with a topic")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -42,7 +42,7 @@ def list_versions(root):
         gate = (meta.get("metrics") or {}).get("gate") or {}
         corpus = meta.get("corpus", {})
         marker = "*" if version == current else " "
-        macro = f"{gate['macro_f1']:.3f}" if "macro_f1" in gate else "-"
+        macro = f"{gate['macro_f1']:.3f}" if gate.get("macro_f1") is not None else "-"
         review = meta.get("review") or {}
         target = f"{review['target']:.2f}" + ("" if review.get("reached") else " (not met)") if review else "-"
         coverage = f"{review['coverage']:.1%}" if review else "-"

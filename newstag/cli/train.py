@@ -110,6 +110,7 @@ def train(
     """
     from model.taxonomy import load_taxonomy, load_taxonomy_file
     from training.corpus import load_corpus
+    from training.gate import macro_change
     from training.metrics import format_report
     from training.train import TrainingOptions, train_version
 
@@ -153,6 +154,6 @@ def train(
         check = meta["gate_check"]
         verdict = "forced past the gate" if check["forced"] else "gate passed"
         click.echo(
-            f"{verdict}: macro-F1 {check['macro_f1_old']:.3f} ({check['against']}) -> {check['macro_f1_new']:.3f}"
+            f"{verdict} against {check['against']}: {macro_change(check['macro_f1_old'], check['macro_f1_new'])}"
         )
     click.echo(f"Saved {version_dir} (now current).")
