@@ -5,7 +5,8 @@ fast path builds the feature row from those very words (no second normalise or t
 :func:`explain` turns the row's positive contributions to the winning topic into terms an editor
 can read:
 
-- a word (or a pair of adjacent words) the tokenizer cut is a term of its own;
+- a word (or a pair of adjacent words) the tokenizer cut is a term of its own; a pair longer than
+  :data:`MAX_TERM_CHARS` characters is reported as its two words;
 - overlapping character n-grams merge into the stretch they cover, reported once, at most
   :data:`MAX_TERM_CHARS` characters (longer stretches are split at word boundaries);
 - a word found inside such a stretch adds its weight to the stretch;
@@ -95,13 +96,20 @@ def explain(analysis: Analysis, row: FeatureRow, weights: np.ndarray, compiled: 
         if compiled.base_column(column) < compiled.n_words:
             parts = name.split(" ")
             first = starts.get(parts[0], [])
-            spans = [
-                (words[i][1], words[i + len(parts) - 1][2])
-                for i in first
-                if all(i + j < len(words) and words[i + j][0] == part for j, part in enumerate(parts))
+            found = [
+                i for i in first if all(i + j < len(words) and words[i + j][0] == part for j, part in enumerate(parts))
             ]
-            for span in spans:
-                word_terms.append((span, amount / len(spans)))
+            for i in found:
+                span = (words[i][1], words[i + len(parts) - 1][2])
+                if span[1] - span[0] <= MAX_TERM_CHARS:
+                    word_terms.append((span, amount / len(found)))
+                    continue
+                # Too long to read as one term (two long names, or the punctuation between them):
+                # each word stands for itself, its share of the weight by length, cut if need be.
+                pieces = [piece for _, s, e in words[i : i + len(parts)] for piece in _pieces(s, e, [])]
+                length = sum(e - s for s, e in pieces)
+                for piece in pieces:
+                    word_terms.append((piece, amount / len(found) * (piece[1] - piece[0]) / length))
         elif name.isalnum():  # n-grams across punctuation or spaces mean nothing to an editor
             spans = _occurrences(text, name)
             for start, end in spans:
