@@ -32,7 +32,8 @@ def chart(results: dict, path: Path) -> None:
     quality.legend(loc="lower right")
     quality.set_title("Quality")
 
-    rows = [r for r in results["trust"] if r["n"]]  # sources with topic texts; the foreign titles have none
+    # Sources with topic texts (the foreign titles have none), not the gate split's parts.
+    rows = [r for r in results["trust"] if r["n"] and not r.get("part")]
     x = np.arange(len(rows))
     width = 0.27
     figures = (

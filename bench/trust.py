@@ -65,7 +65,7 @@ def foreign_titles() -> list[Record] | None:
 
 def trust(model: TopicModel) -> list[dict]:
     """One row per real-news file (when ``../shared/data`` is present), the foreign THUCNews titles,
-    then the gate split."""
+    the gate split, then the gate split's items, paragraphs and hard cases (rows marked ``part``)."""
     rows = []
     for name, items in (real_news() or {}).items():
         rows.append(trust_of(model, name, [as_record(row) for row in items]))
@@ -74,4 +74,11 @@ def trust(model: TopicModel) -> list[dict]:
         rows.append(trust_of(model, "THUCNews titles, sections none of ours", foreign))
     _, gate = split_gate(list(bundled_records()))
     rows.append(trust_of(model, "gate split (bundled corpus)", gate))
+    # The same split by kind, as the issue asks for evidence per kind; part of the row above, so not charted.
+    for part, records in (
+        ("items", [r for r in gate if r.kind == "item"]),
+        ("paragraphs", [r for r in gate if r.kind == "paragraph"]),
+        ("hard cases", [r for r in gate if r.hard]),
+    ):
+        rows.append({**trust_of(model, f"gate split: {part}", records), "part": True})
     return rows
