@@ -88,29 +88,44 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         state.setdefault("lead_from_normalized", False)  # pickled before format 3
         self.__dict__.update(state)
 
-    def fit(self, X, y=None):
-        texts = [normalize(text) for text in X]
-        self.words_ = TfidfVectorizer(
+    def _unfitted(self) -> tuple[TfidfVectorizer, TfidfVectorizer]:
+        words = TfidfVectorizer(
             analyzer=WordAnalyzer(self.tokenizer or Tokenizer()),
             sublinear_tf=True,
             min_df=self.word_min_df,
             dtype=np.float64,
-        ).fit(texts)
-        self.chars_ = TfidfVectorizer(
+        )
+        chars = TfidfVectorizer(
             analyzer="char",
             ngram_range=(1, self.char_ngram_max),
             lowercase=False,
             sublinear_tf=True,
             min_df=self.char_min_df,
             dtype=np.float64,
-        ).fit(texts)
+        )
+        return words, chars
+
+    def fit(self, X, y=None):
+        texts = [normalize(text) for text in X]
+        words, chars = self._unfitted()
+        self.words_, self.chars_ = words.fit(texts), chars.fit(texts)
         self.n_features_in_ = 1
         return self
+
+    def fit_transform(self, X, y=None):
+        """fit(X).transform(X) with each text cut and split into n-grams once, not twice (the same matrix)."""
+        texts = [normalize(text) for text in X]
+        self.words_, self.chars_ = self._unfitted()
+        self.n_features_in_ = 1
+        return self._stack(X, texts, [self.words_.fit_transform(texts), self.chars_.fit_transform(texts)])
 
     def transform(self, X):
         check_is_fitted(self, "words_")
         texts = [normalize(text) for text in X]
-        blocks = [self.words_.transform(texts), self.chars_.transform(texts)]
+        return self._stack(X, texts, [self.words_.transform(texts), self.chars_.transform(texts)])
+
+    def _stack(self, X, texts: list[str], blocks: list) -> sparse.csr_matrix:
+        """The whole-text blocks, then the lead block when it has a weight."""
         if self.lead_weight:
             leads = normalized_leads(X, texts, self.lead_from_normalized)
             blocks += [self.lead_weight * self.words_.transform(leads), self.lead_weight * self.chars_.transform(leads)]

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from model.pipeline import PipelineSettings, TopicModel
+from model.pipeline import PipelineSettings, TextFeatures, TopicModel
 from training.corpus import Record
 from training.train import TrainingError, TrainingOptions, choose_thresholds, train_model
 
@@ -163,3 +163,22 @@ def test_in_domain_text_the_model_never_saw_is_rarely_flagged(full_model, taxono
     # Issue 12's floor: at least 85% of topic texts unflagged. (This fixture's 3-fold rule is stricter
     # than the shipped 5-fold one: 11% flagged against 9.5% on the corpus of round 7.)
     assert flagged / len(gate) <= 0.15
+
+
+def test_fitting_the_features_cuts_each_text_once_and_gives_what_fit_then_transform_gives(monkeypatch):
+    from model.taxonomy import load_taxonomy
+    from model.tokenizer import Tokenizer
+    from training.corpus import load_bundled
+
+    tokenizer = Tokenizer()
+    texts = [r.text for r in load_bundled(load_taxonomy())[::20]]
+    expected = TextFeatures(tokenizer).fit(texts).transform(texts)
+    cut = []
+    monkeypatch.setattr(tokenizer, "words", lambda text, words=tokenizer.words: cut.append(text) or words(text))
+    features = TextFeatures(tokenizer)
+    matrix = features.fit_transform(texts)
+    # Each text once for its words and once for its lead's (the lead is a shorter text of its own).
+    assert len(cut) == 2 * len(texts)
+    assert features.words_.vocabulary_ == TextFeatures(tokenizer).fit(texts).words_.vocabulary_
+    assert matrix.shape == expected.shape
+    assert abs(matrix - expected).max() < 1e-12
