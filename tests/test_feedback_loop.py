@@ -109,8 +109,10 @@ def test_corrections_flow_into_the_next_model_and_the_gate_refuses_worse_ones(pr
         after = classify(server, CASES)
         assert [r["topic"] for r in after["results"]] == targets
 
-        # A model trained on shuffled labels, and one with one topic's labels shuffled.
+        # A model trained on shuffled labels, and one with one topic's labels shuffled (half the
+        # training records each: enough for the gate to see the fall, in half the training time).
         train_records, gate_records = split_gate(load_bundled(load_taxonomy()))
+        train_records = train_records[::2]
         for name, records, expect in [
             ("all", shuffled(train_records), "macro-F1 fell by"),
             ("fire", shuffled(train_records, topic="fire"), "F1 of fire fell by"),
