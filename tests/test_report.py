@@ -131,6 +131,7 @@ def test_a_file_of_out_of_scope_texts_has_no_topic_figures_rather_than_zeros(tax
     assert "out-of-domain texts: 2, flagged for review 50.0%" in text
     page = write_quietly(metrics, taxonomy, tmp_path).read_text(encoding="utf-8")
     assert "No texts with a topic" in page and "Accuracy" not in page
+    assert table_rows(page) == []  # no per-topic table of zeros
     assert "Texts of no topic: 2, flagged for review 50.0%." in page
 
 
