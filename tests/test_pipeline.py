@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from model.pipeline import PipelineSettings, TextFeatures, TopicModel
-from training.corpus import Record
+from model.taxonomy import load_taxonomy
+from model.tokenizer import Tokenizer
+from training.corpus import Record, load_bundled
 from training.train import TrainingError, TrainingOptions, choose_thresholds, train_model
 
 STORIES = {
@@ -105,7 +107,6 @@ def test_empty_batch_gives_no_predictions(topic_model):
 
 
 def _small_corpus(taxonomy, n=6):
-    from training.corpus import load_bundled
 
     by_topic = {}
     for record in load_bundled(taxonomy):
@@ -154,7 +155,6 @@ def test_model_pickles_without_its_compiled_fast_path(topic_model):
 
 @pytest.mark.slow
 def test_in_domain_text_the_model_never_saw_is_rarely_flagged(full_model, taxonomy):
-    from training.corpus import load_bundled
     from training.split import split_gate
 
     gate = [r for r in split_gate(load_bundled(taxonomy))[1] if r.topic]
@@ -166,10 +166,6 @@ def test_in_domain_text_the_model_never_saw_is_rarely_flagged(full_model, taxono
 
 
 def test_fitting_the_features_cuts_each_text_once_and_gives_what_fit_then_transform_gives(monkeypatch):
-    from model.taxonomy import load_taxonomy
-    from model.tokenizer import Tokenizer
-    from training.corpus import load_bundled
-
     tokenizer = Tokenizer()
     texts = [r.text for r in load_bundled(load_taxonomy())[::20]]
     expected = TextFeatures(tokenizer).fit(texts).transform(texts)
