@@ -1,9 +1,10 @@
 """Which stretches of a text decided its topic, computed from the features the prediction used.
 
-:func:`analyse` normalises a text once with its map back to the original, and cuts it once; the
-fast path builds the feature row from those very words (no second normalise or tokenise), and
-:func:`explain` turns the row's positive contributions to the winning topic into terms an editor
-can read:
+An :class:`Analysis` is a text normalised with its map back to the original and the word
+tokens the fast path cut for its features (:meth:`model.fastpath.CompiledModel.features_and_words`):
+no second normalise or cut. :func:`explain_all` finds the positive contributions to each text's
+winning topic for a whole batch as arrays, and turns each text's heaviest ones into terms an
+editor can read (:func:`explain` does it for one feature row):
 
 - a word (or a pair of adjacent words) the tokenizer cut is a term of its own; a pair longer than
   :data:`MAX_TERM_CHARS` characters is reported as its two words;
@@ -15,18 +16,19 @@ can read:
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from model.fastpath import CompiledModel, FeatureRow
-from model.normalize import NormalizedText, normalize_with_offsets
+from model.fastpath import CompiledModel, FeatureRow, Features
+from model.normalize import NormalizedText
 from model.prediction import Term
-from model.tokenizer import Tokenizer
 
 MAX_TERM_CHARS = 12
-# Only the heaviest contributions are turned into terms: enough to fill the answer's terms after
-# merging, few enough that explaining costs less than predicting.
+# Only the heaviest contributions are turned into terms. A term's weight sums many small ones
+# (every n-gram of its stretch), so fewer change the answer: with 32, most texts' terms differ.
 CANDIDATES = 48
 # A term repeated all over a text is highlighted where it first stands, not thousands of times.
 MAX_SPANS = 20
@@ -38,16 +40,6 @@ class Analysis:
 
     normalized: NormalizedText
     words: list[tuple[str, int, int]]
-
-    @property
-    def tokens(self) -> list[str]:
-        return [word for word, _, _ in self.words]
-
-
-def analyse(text: str, tokenizer: Tokenizer) -> Analysis:
-    """Normalise and cut a text once, keeping what explanations need."""
-    normalized = normalize_with_offsets(text)
-    return Analysis(normalized, tokenizer.words_with_spans(normalized.text))
 
 
 def _occurrences(text: str, gram: str) -> list[tuple[int, int]]:
@@ -74,31 +66,74 @@ def explain(analysis: Analysis, row: FeatureRow, weights: np.ndarray, compiled: 
     """The ``limit`` heaviest terms that pushed the topic whose coefficients are ``weights``."""
     contributions = row.values * weights[row.columns]
     positive = contributions > 0
-    if not positive.any():
-        return ()
     columns, amounts = row.columns[positive], contributions[positive]
-    if len(columns) > CANDIDATES:  # the long tail never reaches the top terms
-        keep = np.argpartition(-amounts, CANDIDATES)[:CANDIDATES]
-        columns, amounts = columns[keep], amounts[keep]
+    # The heaviest CANDIDATES, ties in column order, as explain_all picks them.
+    keep = np.argsort(-amounts, kind="stable")[:CANDIDATES]
+    columns, amounts = columns[keep], amounts[keep]
+    column_list = columns.tolist()
+    is_word = [compiled.base_column(column) < compiled.n_words for column in column_list]
+    return _terms(analysis, compiled.feature_names(column_list), is_word, amounts.tolist(), limit)
+
+
+def explain_all(
+    analyses: Sequence[Analysis], features: Features, labels: Sequence[str], compiled: CompiledModel, limit: int
+) -> list[tuple]:
+    """:func:`explain` of every row of a batch, row i for class ``labels[i]``.
+
+    The batch's contributions, each row's heaviest ones and their feature names are found as
+    arrays over all rows at once; only turning them into terms goes text by text.
+    """
+    n = len(analyses)
+    rows = np.repeat(np.arange(n), np.diff(features.indptr))
+    classes = np.array([compiled.estimator_classes.index(label) for label in labels], dtype=np.int64)
+    contributions = features.values * compiled.coef_t[features.columns, classes[rows]]
+    positive = contributions > 0
+    rows, columns, amounts = rows[positive], features.columns[positive], contributions[positive]
+    # Each row's contributions heaviest first, then the first CANDIDATES of each row.
+    order = np.lexsort((-amounts, rows))
+    rows, columns, amounts = rows[order], columns[order], amounts[order]
+    rank = np.arange(len(rows)) - np.searchsorted(rows, rows)
+    keep = rank < CANDIDATES
+    rows, columns, amounts = rows[keep], columns[keep], amounts[keep]
+    bounds = np.searchsorted(rows, np.arange(n + 1)).tolist()
+    names = compiled.feature_names(columns)
+    is_word = (np.where(columns >= compiled.n_main, columns - compiled.n_main, columns) < compiled.n_words).tolist()
+    amounts = amounts.tolist()
+    return [
+        _terms(analysis, names[begin:end], is_word[begin:end], amounts[begin:end], limit)
+        for analysis, begin, end in zip(analyses, bounds, bounds[1:], strict=False)
+    ]
+
+
+def _terms(analysis: Analysis, names: list[str], is_word: list[bool], amounts: list[float], limit: int) -> tuple:
+    """Terms from a text's heaviest positive contributions: feature names, which are words, amounts."""
+    if not names:
+        return ()
     text = analysis.normalized.text
     words = analysis.words
+    # Where each word a word feature begins with stands in the text (at most MAX_SPANS places).
+    firsts = {name.split(" ", 1)[0] for name, word in zip(names, is_word, strict=True) if word}
     starts: dict[str, list[int]] = {}
     for index, (word, _, _) in enumerate(words):
-        found = starts.setdefault(word, [])
-        if len(found) < MAX_SPANS:
-            found.append(index)
-    single_words = {(s, e) for _, s, e in words if e - s == 1}
+        if word in firsts:
+            found = starts.setdefault(word, [])
+            if len(found) < MAX_SPANS:
+                found.append(index)
 
     word_terms: list[tuple[tuple[int, int], float]] = []  # (span, weight) per word-feature occurrence
     gram_spans: list[tuple[int, int, float]] = []  # (start, end, weight) per character n-gram occurrence
-    column_list = columns.tolist()
-    for column, name, amount in zip(column_list, compiled.feature_names(column_list), amounts.tolist(), strict=True):
-        if compiled.base_column(column) < compiled.n_words:
+    for name, word, amount in zip(names, is_word, amounts, strict=True):
+        if word:
             parts = name.split(" ")
             first = starts.get(parts[0], [])
-            found = [
-                i for i in first if all(i + j < len(words) and words[i + j][0] == part for j, part in enumerate(parts))
-            ]
+            if len(parts) == 1:
+                found = first
+            else:
+                found = [
+                    i
+                    for i in first
+                    if i + len(parts) <= len(words) and all(words[i + j][0] == part for j, part in enumerate(parts))
+                ]
             for i in found:
                 span = (words[i][1], words[i + len(parts) - 1][2])
                 if span[1] - span[0] <= MAX_TERM_CHARS:
@@ -123,28 +158,48 @@ def explain(analysis: Analysis, row: FeatureRow, weights: np.ndarray, compiled: 
             clusters[-1][2] += amount
         else:
             clusters.append([start, end, amount])
-    bounds = sorted({e for _, _, e in words} | {s for _, s, _ in words})
     stretches: dict[tuple[int, int], float] = {}
+    bounds: list[int] | None = None
     for start, end, amount in clusters:
-        pieces = _pieces(start, end, bounds)
-        for piece in pieces:
+        if end - start <= MAX_TERM_CHARS:
+            stretches[(start, end)] = amount
+            continue
+        if bounds is None:
+            bounds = sorted({e for _, _, e in words} | {s for _, s, _ in words})
+        for piece in _pieces(start, end, bounds):
             stretches[piece] = stretches.get(piece, 0.0) + amount * (piece[1] - piece[0]) / (end - start)
-    # A word inside a stretch joins it; other words stand alone.
+    # A word inside a stretch joins it; other words stand alone (and take in shorter words inside them).
+    pieces = list(stretches)  # in order and apart: at most one holds a given span
+    piece_starts = [start for start, _ in pieces]
+    alone: list[tuple[int, int]] = []
     for (start, end), amount in sorted(word_terms, key=lambda t: t[0][0] - t[0][1]):  # longest first
-        home = next(((s, e) for s, e in stretches if s <= start and end <= e), None)
-        key = home or (start, end)
+        at = bisect_right(piece_starts, start) - 1
+        if at >= 0 and end <= pieces[at][1]:
+            key = pieces[at]
+        else:
+            key = next((span for span in alone if span[0] <= start and end <= span[1]), None)
+            if key is None:
+                key = (start, end)
+                alone.append(key)
         stretches[key] = stretches.get(key, 0.0) + amount
 
-    terms: dict[str, list] = {}  # display -> [weight, spans]
+    terms: dict[str, list] = {}  # display -> [weight, spans in the normalised text]
+    single_words: set[tuple[int, int]] | None = None
     for (start, end), amount in stretches.items():
-        if end - start == 1 and (start, end) not in single_words:
-            continue
-        display = text[start:end]
-        entry = terms.setdefault(display, [0.0, []])
+        if end - start == 1:
+            if single_words is None:
+                single_words = {(s, e) for _, s, e in words if e - s == 1}
+            if (start, end) not in single_words:
+                continue
+        entry = terms.setdefault(text[start:end], [0.0, []])
         entry[0] += amount
-        entry[1].append(analysis.normalized.original_span(start, end))
+        entry[1].append((start, end))
     best = sorted(terms.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
-    return tuple(Term(display, weight, _merged(spans)) for display, (weight, spans) in best)
+    original = analysis.normalized.original_span
+    return tuple(
+        Term(display, weight, _merged([original(start, end) for start, end in spans]))
+        for display, (weight, spans) in best
+    )
 
 
 def _merged(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:

@@ -17,7 +17,7 @@ from itertools import compress, repeat
 
 import numpy as np
 
-from model.tokenizer import BREAK, WORD, joined_with_breaks
+from model.tokenizer import BREAK, WORD
 
 # Decision values are computed for about this many features at a time: the products (features x
 # classes, 8 bytes each; under 1 MB for a dozen classes) then stay in the processor's cache, which
@@ -146,6 +146,8 @@ class _Occurrences:
     rows: np.ndarray
     columns: np.ndarray
     ends: np.ndarray | None
+    # Each text's word tokens with their [start, end) in it, when asked for (see features_and_words).
+    words: list[list[tuple[str, int, int]]] | None = None
 
 
 def _pairs_of_known_words(vocabulary: dict[str, int]) -> bool:
@@ -156,6 +158,23 @@ def _pairs_of_known_words(vocabulary: dict[str, int]) -> bool:
 def _pair_keys(firsts: np.ndarray, seconds: np.ndarray, n_words: int) -> np.ndarray:
     """A word pair as one integer from its words' columns (plus one: 0 marks a free slot)."""
     return (firsts * n_words + seconds + 1).astype(np.uint64)
+
+
+def _words_with_spans(
+    tokens: list[str], words: np.ndarray, token_ends: np.ndarray, lengths: np.ndarray, text_starts: np.ndarray
+) -> list[list[tuple[str, int, int]]]:
+    """Each text's word tokens with their [start, end) in it, from a joined cut that covers the texts.
+
+    ``words``: which tokens are words; ``token_ends``, ``lengths``: each token's end in the joined
+    texts and its length; ``text_starts``: where each text begins in them.
+    """
+    at = np.flatnonzero(words)
+    begins = token_ends[at] - lengths[at]
+    rows = np.searchsorted(text_starts, begins, side="right") - 1
+    begins -= text_starts[rows]
+    spans = list(zip([tokens[i] for i in at.tolist()], begins.tolist(), (begins + lengths[at]).tolist(), strict=True))
+    bounds = np.searchsorted(rows, np.arange(len(text_starts) + 1)).tolist()
+    return [spans[begin:end] for begin, end in zip(bounds, bounds[1:], strict=False)]
 
 
 def _words_and_breaks(tokens: list[str], lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -387,15 +406,19 @@ class CompiledModel:
 
     def feature_name(self, column: int) -> str:
         """A column's feature: a word, two words joined by a space, or a character n-gram."""
-        column = self.base_column(column)
-        if column < self.n_words:
-            if self._word_names is None:
-                names = [""] * self.n_words
-                for word, index in self.word_index.items():
-                    names[index] = word
-                self._word_names = names
-            return self._word_names[column]
-        return _gram_of(int(self._char_keys_by_column[column - self.n_words]))
+        return self.feature_names([column])[0]
+
+    @cached_property
+    def _word_names_array(self) -> np.ndarray:
+        """Each word column's word or word pair, as an array of str objects."""
+        names = self._word_names
+        if names is None:
+            names = [""] * self.n_words
+            for word, index in self.word_index.items():
+                names[index] = word
+        out = np.empty(self.n_words, dtype=object)
+        out[:] = names
+        return out
 
     @cached_property
     def _char_keys_by_column(self) -> np.ndarray:
@@ -404,24 +427,22 @@ class CompiledModel:
         keys[self.char_columns - self.n_words] = self.char_keys
         return keys
 
-    def feature_names(self, columns: list[int]) -> list[str]:
-        """:meth:`feature_name` of many columns; character n-grams decoded from their keys as arrays."""
-        bases = [self.base_column(column) for column in columns]
-        chars = [b - self.n_words for b in bases if b >= self.n_words]
-        grams = iter(_grams_of(self._char_keys_by_column[chars]) if chars else [])
-        return [self.feature_name(b) if b < self.n_words else next(grams) for b in bases]
+    def feature_names(self, columns) -> list[str]:
+        """:meth:`feature_name` of many columns, looked up and decoded as arrays."""
+        bases = np.asarray(columns, dtype=np.int64)
+        bases = np.where(bases >= self.n_main, bases - self.n_main, bases)
+        chars = bases >= self.n_words
+        names = np.empty(len(bases), dtype=object)
+        names[~chars] = self._word_names_array[bases[~chars]]
+        if chars.any():
+            names[chars] = _grams_of(self._char_keys_by_column[bases[chars] - self.n_words])
+        return names.tolist()
 
-    def row(self, normalized: str, words: list[str] | None = None, lead: str | None = None) -> FeatureRow:
-        """The feature row of one normalised text and its normalised ``lead`` (a batch of one).
+    def row(self, normalized: str, lead: str | None = None) -> FeatureRow:
+        """The feature row of one normalised text and its normalised ``lead`` (a batch of one)."""
+        return self.features([normalized], None if lead is None else [lead]).row(0)
 
-        ``words`` are the text's word tokens when already cut.
-        """
-        leads = None if lead is None else [lead]
-        return self.features([normalized], None if words is None else [words], leads).row(0)
-
-    def features(
-        self, texts: Sequence[str], words: Sequence[list[str]] | None = None, leads: Sequence[str] | None = None
-    ) -> Features:
+    def features(self, texts: Sequence[str], leads: Sequence[str] | None = None) -> Features:
         """The feature rows of normalised texts and their normalised ``leads``, the batch as arrays.
 
         Every step after the cut runs once over the whole batch: word and pair lookups, one
@@ -429,13 +450,24 @@ class CompiledModel:
         all rows, and the per-block l2 norms. A lead that begins its text and ends where both
         tokenizers must end a token (see :func:`_lead_length`) takes its features from the
         text's own occurrences; other leads are cut and searched on their own.
-        ``words``: each text's word tokens when already cut.
         """
+        return self._features_of(self._occurrences(texts), texts, leads)
+
+    def features_and_words(
+        self, texts: Sequence[str], leads: Sequence[str] | None = None
+    ) -> tuple[Features, list[list[tuple[str, int, int]]]]:
+        """:meth:`features` of texts it cuts itself, and each text's word tokens with their
+        [start, end) in it (what :meth:`model.tokenizer.Tokenizer.words_with_spans` gives), from
+        the same cut: explanations need no second one.
+        """
+        found = self._occurrences(texts, with_words=True)
+        return self._features_of(found, texts, leads), found.words
+
+    def _features_of(self, found: _Occurrences, texts: Sequence[str], leads: Sequence[str] | None) -> Features:
         n = len(texts)
-        found = self._occurrences(texts, words)
         if not self.lead_weight or leads is None:
             return self._tfidf(found.rows, found.columns, n)
-        if found.ends is None:  # the texts came cut: no positions, every lead is cut on its own
+        if found.ends is None:  # no positions (see _occurrences): every lead is cut on its own
             lengths = np.full(n, -1)
             in_lead = np.zeros(len(found.rows), dtype=bool)
         else:
@@ -444,7 +476,7 @@ class CompiledModel:
         rows, columns = [found.rows, found.rows[in_lead]], [found.columns, found.columns[in_lead] + self.n_main]
         apart = np.flatnonzero(lengths < 0)
         if len(apart):
-            own = self._occurrences([leads[i] for i in apart], None)
+            own = self._occurrences([leads[i] for i in apart])
             rows.append(apart[own.rows])
             columns.append(own.columns + self.n_main)
         return self._tfidf(np.concatenate(rows), np.concatenate(columns), n)
@@ -471,30 +503,35 @@ class CompiledModel:
             values[lead] *= self.lead_weight
         return Features(np.searchsorted(rows, np.arange(n + 1)), columns, values)
 
-    def _occurrences(self, texts: Sequence[str], words: Sequence[list[str]] | None) -> _Occurrences:
+    def _occurrences(self, texts: Sequence[str], with_words: bool = False) -> _Occurrences:
         """Every known word, word pair and character n-gram occurrence of normalised texts.
 
         Texts are cut and searched joined by a line break, which normalised text never holds,
-        which ends a token in both tokenizers, and which no feature contains. Ends (code points
-        from the start of the text) are known when this method cut the texts itself.
+        which ends a token in both tokenizers, and which no feature contains. Ends are code
+        points from the start of the text (None when whitespace runs make the two searches
+        count differently). ``with_words``: also give each text's word tokens with their spans.
         """
         joined = BREAK.join(texts)
         starts = np.cumsum([0, *(len(text) + 1 for text in texts)])[:-1]
         points = _code_points(joined)
-        if words is None:
-            tokens = self.tokenizer.cut_joined(texts)
-            lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
-            token_ends = np.cumsum(lengths)
-            if self.pairs_of_known_words and len(tokens) and token_ends[-1] == len(points) and lengths.min() > 0:
-                keep, breaks, columns = self._known_tokens(tokens, lengths, token_ends - lengths, points)
-                tokens = None
-            else:
-                keep, breaks = _words_and_breaks(tokens, lengths)
-                tokens, columns = list(compress(tokens, keep.tolist())), None
-            token_ends, breaks = token_ends[keep], breaks[keep]
+        tokens = self.tokenizer.cut_joined(texts)
+        lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+        token_ends = np.cumsum(lengths)
+        covered = bool(len(tokens)) and token_ends[-1] == len(points) and lengths.min() > 0
+        if self.pairs_of_known_words and covered:
+            keep, breaks, columns = self._known_tokens(tokens, lengths, token_ends - lengths, points)
         else:
-            tokens, token_ends, columns = joined_with_breaks(words), None, None
-            breaks = np.fromiter(map(BREAK.__eq__, tokens), dtype=bool, count=len(tokens))
+            keep, breaks = _words_and_breaks(tokens, lengths)
+            columns = None
+        text_words = None
+        if with_words:
+            text_words = (
+                _words_with_spans(tokens, keep & ~breaks, token_ends, lengths, starts)
+                if covered
+                else [self.tokenizer.words_with_spans(text) for text in texts]
+            )
+        tokens = None if columns is not None else list(compress(tokens, keep.tolist()))
+        token_ends, breaks = token_ends[keep], breaks[keep]
         word_rows, word_columns, at = self._word_columns(tokens, breaks, columns)
         # scikit-learn's char analyzer collapses each text's whitespace runs to one space first.
         spaced = BREAK.join(_WHITE_SPACES.sub(" ", text) for text in texts)
@@ -502,10 +539,10 @@ class CompiledModel:
         char_rows, char_columns, char_ends = self._char_columns(points if same else _code_points(spaced))
         rows = np.concatenate([word_rows, char_rows])
         columns = np.concatenate([word_columns, char_columns])
-        if token_ends is None or not same:
-            return _Occurrences(rows, columns, None)
+        if not same:
+            return _Occurrences(rows, columns, None, text_words)
         ends = np.concatenate([token_ends[at], char_ends]) - starts[rows]
-        return _Occurrences(rows, columns, ends)
+        return _Occurrences(rows, columns, ends, text_words)
 
     def _known_tokens(
         self, tokens: list[str], lengths: np.ndarray, token_starts: np.ndarray, points: np.ndarray

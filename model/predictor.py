@@ -15,11 +15,10 @@ from itertools import compress, repeat
 
 import numpy as np
 
-from model.explain import analyse
-from model.explain import explain as explain_terms
+from model.explain import Analysis, explain_all
 from model.fastpath import CompiledModel, Features
 from model.lead import normalized_leads
-from model.normalize import normalize_all
+from model.normalize import normalize_all, normalize_with_offsets
 from model.prediction import Prediction, ReviewRule, TopicScore
 from model.taxonomy import Taxonomy
 from model.tokenizer import Tokenizer
@@ -125,18 +124,26 @@ class Predictor:
     def _predict(self, texts: list[str], explain: bool) -> list[Prediction]:
         if not explain:
             return decide_all(self.probabilities(texts), self.taxonomy, self.thresholds, self.review)
+        return [
+            p
+            for start in range(0, len(texts), BATCH_TEXTS)
+            for p in self._explained(texts[start : start + BATCH_TEXTS])
+        ]
+
+    def _explained(self, texts: list[str]) -> list[Prediction]:
+        """Predictions with their deciding terms: one normalise (with offsets) and one cut per text."""
         compiled = self.compiled
-        analyses = [analyse(text, self.tokenizer) for text in texts]
-        normalized, tokens = [a.normalized.text for a in analyses], [a.tokens for a in analyses]
-        features = compiled.features(normalized, tokens, self._leads(texts, normalized))
+        normalized = [normalize_with_offsets(text) for text in texts]
+        plain = [n.text for n in normalized]
+        features, words = compiled.features_and_words(plain, self._leads(texts, plain))
+        analyses = [Analysis(n, w) for n, w in zip(normalized, words, strict=True)]
         decisions = decide_all(self._topic_probabilities(features), self.taxonomy, self.thresholds, self.review)
-        results = []
-        for index, (analysis, prediction) in enumerate(zip(analyses, decisions, strict=True)):
-            row = features.row(index)
-            weights = compiled.topic_weights(prediction.topic)
-            terms = explain_terms(analysis, row, weights, compiled, self.explain_terms)
-            results.append(Prediction(prediction.topics, prediction.labels, prediction.needs_review, terms))
-        return results
+        topics = [prediction.topic for prediction in decisions]
+        terms = explain_all(analyses, features, topics, compiled, self.explain_terms)
+        return [
+            Prediction(prediction.topics, prediction.labels, prediction.needs_review, found)
+            for prediction, found in zip(decisions, terms, strict=True)
+        ]
 
 
 def decide(probs: np.ndarray, taxonomy: Taxonomy, thresholds: dict[str, float], review: ReviewRule) -> Prediction:

@@ -1,12 +1,14 @@
-"""Explanation terms built from a feature row: the rules of model.explain on a hand-made row."""
+"""Explanation terms: the rules of model.explain on a hand-made row, and whole batches explained at once."""
 
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from model.explain import MAX_TERM_CHARS, Analysis, explain
+from model.explain import MAX_TERM_CHARS, Analysis, explain, explain_all
 from model.normalize import normalize_with_offsets
+from model.predictor import BATCH_TEXTS
+from training.corpus import load_bundled
 
 TEXT = "最高人民法院、最高人民检察院联合发布解释"
 WORDS = [("最高人民法院", 0, 6), ("最高人民检察院", 7, 14), ("联合", 14, 16), ("发布", 16, 18), ("解释", 18, 20)]
@@ -45,3 +47,31 @@ def test_a_pair_of_words_longer_than_the_limit_is_reported_as_its_two_words():
         "最高人民检察院": (0.7, ((7, 14),)),
         "解释": (0.5, ((18, 20),)),
     }
+
+
+def test_a_batch_explained_gives_each_text_its_answer_alone_and_the_unexplained_scores(served, taxonomy):
+    """Over BATCH_TEXTS records, so the batch is explained in parts; every text as it is alone."""
+    predictor = served.model
+    records = load_bundled(taxonomy)[::9]
+    texts = [r.text for r in records] + ["", "汪汪汪叫", "iPhone 12 在  派出所 被找回"]
+    assert len(texts) > BATCH_TEXTS
+    batch = predictor.predict(texts)
+    plain = predictor.predict(texts, explain=False)
+    assert [(p.topics, p.labels, p.needs_review) for p in batch] == [
+        (p.topics, p.labels, p.needs_review) for p in plain
+    ]
+    assert sum(bool(p.explanation) for p in batch) > len(texts) * 0.9
+    for text, prediction in list(zip(texts, batch, strict=True))[::7]:
+        assert predictor.predict([text])[0] == prediction, text
+
+
+def test_explaining_one_row_picks_the_terms_explaining_a_batch_picks(served, taxonomy):
+    compiled = served.model.compiled
+    texts = [normalize_with_offsets(r.text) for r in load_bundled(taxonomy)[::40]]
+    features, words = compiled.features_and_words([t.text for t in texts])
+    analyses = [Analysis(t, w) for t, w in zip(texts, words, strict=True)]
+    labels = [compiled.estimator_classes[i % len(taxonomy)] for i in range(len(texts))]
+    together = explain_all(analyses, features, labels, compiled, 8)
+    for index, (analysis, label) in enumerate(zip(analyses, labels, strict=True)):
+        alone = explain(analysis, features.row(index), compiled.topic_weights(label), compiled, 8)
+        assert alone == together[index]

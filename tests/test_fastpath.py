@@ -126,10 +126,29 @@ def test_a_model_that_reads_leads_the_format_2_way_still_equals_its_pipeline(top
     assert np.abs(model.probabilities(texts) - model.reference_probabilities(texts)).max() < 1e-9
 
 
-def test_feature_names_of_many_columns_are_the_names_of_each(served):
+def test_feature_names_are_the_vocabularys_words_and_the_character_n_grams(served):
     compiled = served.model.compiled
-    columns = list(range(0, len(compiled.idf), 97)) + [compiled.n_main + 5, compiled.n_words, len(compiled.idf) - 1]
-    assert compiled.feature_names(columns) == [compiled.feature_name(c) for c in columns]
+    words = {column: word for word, column in compiled.word_index.items()}
+    grams = {int(c): fastpath._gram_of(int(k)) for k, c in zip(compiled.char_keys, compiled.char_columns, strict=True)}
+    columns = list(range(0, len(compiled.idf), 97)) + [compiled.n_words - 1, compiled.n_words, len(compiled.idf) - 1]
+    expected = [words[c] if c < compiled.n_words else grams[c] for c in columns]
+    assert compiled.feature_names(columns) == expected
+    # A lead-block column is named as the whole-text column it repeats; one column alone too.
+    assert compiled.feature_names([c + compiled.n_main for c in columns]) == expected
+    assert [compiled.feature_name(c) for c in columns[:5]] == expected[:5]
+    assert compiled.feature_names([]) == []
+
+
+@pytest.mark.parametrize("every", [pytest.param(1, marks=pytest.mark.slow), 25])
+def test_features_and_words_gives_the_features_and_the_tokenizers_words_from_one_cut(served, taxonomy, every):
+    compiled = served.model.compiled
+    texts, leads = _batch_inputs(taxonomy, every)
+    texts[5:5] = ["iPhone 12 在  派出所 被找回", "a\u3000b", "3.5万元"]
+    leads[5:5] = ["iPhone 12 在  派出所 被找回", "a\u3000b", "3.5万元"]
+    features, words = compiled.features_and_words(texts, leads)
+    assert _same_rows(features, compiled.features(texts, leads=leads))
+    assert words == [compiled.tokenizer.words_with_spans(text) for text in texts]
+    assert all(text[start:end] == word for text, found in zip(texts, words, strict=True) for word, start, end in found)
 
 
 def test_the_hash_tables_are_saved_with_the_model_and_equal_fresh_ones(model_root):
