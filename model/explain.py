@@ -4,7 +4,7 @@ An :class:`Analysis` is a text normalised with its map back to the original and 
 tokens the fast path cut for its features (:meth:`model.fastpath.CompiledModel.features_and_words`):
 no second normalise or cut. :func:`explain_all` finds the positive contributions to each text's
 winning topic for a whole batch as arrays, and turns each text's heaviest ones into terms an
-editor can read (:func:`explain` does it for one feature row):
+editor can read:
 
 - a word (or a pair of adjacent words) the tokenizer cut is a term of its own; a pair longer than
   :data:`MAX_TERM_CHARS` characters is reported as its two words;
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.fastpath import CompiledModel, FeatureRow, Features
+from model.fastpath import CompiledModel, Features
 from model.normalize import NormalizedText
 from model.prediction import Term
 
@@ -62,23 +62,10 @@ def _pieces(start: int, end: int, bounds: list[int]) -> list[tuple[int, int]]:
     return pieces
 
 
-def explain(analysis: Analysis, row: FeatureRow, weights: np.ndarray, compiled: CompiledModel, limit: int) -> tuple:
-    """The ``limit`` heaviest terms that pushed the topic whose coefficients are ``weights``."""
-    contributions = row.values * weights[row.columns]
-    positive = contributions > 0
-    columns, amounts = row.columns[positive], contributions[positive]
-    # The heaviest CANDIDATES, ties in column order, as explain_all picks them.
-    keep = np.argsort(-amounts, kind="stable")[:CANDIDATES]
-    columns, amounts = columns[keep], amounts[keep]
-    column_list = columns.tolist()
-    is_word = [compiled.base_column(column) < compiled.n_words for column in column_list]
-    return _terms(analysis, compiled.feature_names(column_list), is_word, amounts.tolist(), limit)
-
-
 def explain_all(
     analyses: Sequence[Analysis], features: Features, labels: Sequence[str], compiled: CompiledModel, limit: int
 ) -> list[tuple]:
-    """:func:`explain` of every row of a batch, row i for class ``labels[i]``.
+    """The ``limit`` heaviest terms that pushed row i of a batch to class ``labels[i]``, per row.
 
     The batch's contributions, each row's heaviest ones and their feature names are found as
     arrays over all rows at once; only turning them into terms goes text by text.
@@ -96,8 +83,7 @@ def explain_all(
     keep = rank < CANDIDATES
     rows, columns, amounts = rows[keep], columns[keep], amounts[keep]
     bounds = np.searchsorted(rows, np.arange(n + 1)).tolist()
-    names = compiled.feature_names(columns)
-    is_word = (np.where(columns >= compiled.n_main, columns - compiled.n_main, columns) < compiled.n_words).tolist()
+    names, is_word = compiled.named_columns(columns)
     amounts = amounts.tolist()
     return [
         _terms(analysis, names[begin:end], is_word[begin:end], amounts[begin:end], limit)

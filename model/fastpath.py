@@ -396,14 +396,6 @@ class CompiledModel:
             cached = self._columns[labels] = np.array([classes.index(label) for label in labels])
         return cached
 
-    def topic_weights(self, label: str) -> np.ndarray:
-        """The linear model's coefficients for one class, one per feature column."""
-        return self.coef_t[:, self.estimator_classes.index(label)]
-
-    def base_column(self, column: int) -> int:
-        """The whole-text column a lead-block column repeats (others are their own)."""
-        return column - self.n_main if column >= self.n_main else column
-
     def feature_name(self, column: int) -> str:
         """A column's feature: a word, two words joined by a space, or a character n-gram."""
         return self.feature_names([column])[0]
@@ -429,18 +421,21 @@ class CompiledModel:
 
     def feature_names(self, columns) -> list[str]:
         """:meth:`feature_name` of many columns, looked up and decoded as arrays."""
+        return self.named_columns(columns)[0]
+
+    def named_columns(self, columns) -> tuple[list[str], list[bool]]:
+        """Each column's feature name, and whether it is a word feature (a word or word pair).
+
+        A lead-block column has the name and kind of the whole-text column it repeats.
+        """
         bases = np.asarray(columns, dtype=np.int64)
         bases = np.where(bases >= self.n_main, bases - self.n_main, bases)
-        chars = bases >= self.n_words
+        words = bases < self.n_words
         names = np.empty(len(bases), dtype=object)
-        names[~chars] = self._word_names_array[bases[~chars]]
-        if chars.any():
-            names[chars] = _grams_of(self._char_keys_by_column[bases[chars] - self.n_words])
-        return names.tolist()
-
-    def row(self, normalized: str, lead: str | None = None) -> FeatureRow:
-        """The feature row of one normalised text and its normalised ``lead`` (a batch of one)."""
-        return self.features([normalized], None if lead is None else [lead]).row(0)
+        names[words] = self._word_names_array[bases[words]]
+        if not words.all():
+            names[~words] = _grams_of(self._char_keys_by_column[bases[~words] - self.n_words])
+        return names.tolist(), words.tolist()
 
     def features(self, texts: Sequence[str], leads: Sequence[str] | None = None) -> Features:
         """The feature rows of normalised texts and their normalised ``leads``, the batch as arrays.

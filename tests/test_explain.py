@@ -1,11 +1,10 @@
 """Explanation terms: the rules of model.explain on a hand-made row, and whole batches explained at once."""
 
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 
-from model.explain import MAX_TERM_CHARS, Analysis, explain, explain_all
+from model.explain import MAX_TERM_CHARS, Analysis, explain_all
+from model.fastpath import Features
 from model.normalize import normalize_with_offsets
 from model.predictor import BATCH_TEXTS
 from training.corpus import load_bundled
@@ -14,23 +13,23 @@ TEXT = "最高人民法院、最高人民检察院联合发布解释"
 WORDS = [("最高人民法院", 0, 6), ("最高人民检察院", 7, 14), ("联合", 14, 16), ("发布", 16, 18), ("解释", 18, 20)]
 
 
-class Features:
-    """The part of a compiled model explain() reads: column names, and word columns below ``n_words``."""
+class Compiled:
+    """The part of a compiled model explain_all reads: one class, and hand-named word columns."""
 
-    def __init__(self, names):
-        self.names, self.n_words = names, len(names)
+    estimator_classes = ["topic"]
 
-    def feature_names(self, columns):
-        return [self.names[c] for c in columns]
+    def __init__(self, names, weights):
+        self.names, self.n_main = names, len(names)
+        self.coef_t = np.array(weights, dtype=float)[:, None]
 
-    def base_column(self, column):
-        return column
+    def named_columns(self, columns):
+        return [self.names[c] for c in columns], [True] * len(columns)
 
 
 def terms_of(names, weights):
     analysis = Analysis(normalize_with_offsets(TEXT), WORDS)
-    row = SimpleNamespace(columns=np.arange(len(names)), values=np.ones(len(names)))
-    found = explain(analysis, row, np.array(weights), Features(names), limit=10)
+    row = Features(np.array([0, len(names)]), np.arange(len(names)), np.ones(len(names)))
+    (found,) = explain_all([analysis], row, ["topic"], Compiled(names, weights), limit=10)
     return {term.term: (pytest.approx(term.weight), term.spans) for term in found}
 
 
@@ -65,13 +64,16 @@ def test_a_batch_explained_gives_each_text_its_answer_alone_and_the_unexplained_
         assert predictor.predict([text])[0] == prediction, text
 
 
-def test_explaining_one_row_picks_the_terms_explaining_a_batch_picks(served, taxonomy):
+def test_each_row_explained_alone_gets_the_terms_the_batch_gives_it(served, taxonomy):
+    """Each row's heaviest contributions are picked within that row, whatever its neighbours hold."""
     compiled = served.model.compiled
     texts = [normalize_with_offsets(r.text) for r in load_bundled(taxonomy)[::40]]
     features, words = compiled.features_and_words([t.text for t in texts])
     analyses = [Analysis(t, w) for t, w in zip(texts, words, strict=True)]
     labels = [compiled.estimator_classes[i % len(taxonomy)] for i in range(len(texts))]
     together = explain_all(analyses, features, labels, compiled, 8)
+    assert sum(bool(terms) for terms in together) > len(texts) * 0.9
     for index, (analysis, label) in enumerate(zip(analyses, labels, strict=True)):
-        alone = explain(analysis, features.row(index), compiled.topic_weights(label), compiled, 8)
-        assert alone == together[index]
+        row = features.row(index)
+        alone = Features(np.array([0, len(row.columns)]), row.columns, row.values)
+        assert explain_all([analysis], alone, [label], compiled, 8) == [together[index]]

@@ -137,6 +137,11 @@ def test_feature_names_are_the_vocabularys_words_and_the_character_n_grams(serve
     assert compiled.feature_names([c + compiled.n_main for c in columns]) == expected
     assert [compiled.feature_name(c) for c in columns[:5]] == expected[:5]
     assert compiled.feature_names([]) == []
+    # Word columns (words and word pairs) are told from character n-gram columns in both blocks.
+    kinds = [c < compiled.n_words for c in columns]
+    assert compiled.named_columns(columns) == (expected, kinds)
+    assert compiled.named_columns([c + compiled.n_main for c in columns]) == (expected, kinds)
+    assert compiled.named_columns(columns[:1]) == (expected[:1], kinds[:1])
 
 
 @pytest.mark.parametrize("every", [pytest.param(1, marks=pytest.mark.slow), 25])
