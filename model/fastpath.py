@@ -359,7 +359,7 @@ class CompiledModel:
 
     def to_arrays(self) -> tuple[dict[str, np.ndarray], dict]:
         """Everything the fast path needs, as named arrays and JSON-ready settings."""
-        names = "\n".join(self.feature_name(column) for column in range(self.n_words))
+        names = "\n".join(self.feature_names(range(self.n_words)))
         arrays = {
             "word_names": np.frombuffer(names.encode("utf-8"), dtype=np.uint8),
             "char_keys": self.char_keys,
