@@ -26,9 +26,14 @@ class Compiled:
         return [self.names[c] for c in columns], [True] * len(columns)
 
 
+def one_row(columns, values):
+    """A batch of one feature row."""
+    return Features(np.array([0, len(columns)]), columns, values)
+
+
 def terms_of(names, weights):
     analysis = Analysis(normalize_with_offsets(TEXT), WORDS)
-    row = Features(np.array([0, len(names)]), np.arange(len(names)), np.ones(len(names)))
+    row = one_row(np.arange(len(names)), np.ones(len(names)))
     (found,) = explain_all([analysis], row, ["topic"], Compiled(names, weights), limit=10)
     return {term.term: (pytest.approx(term.weight), term.spans) for term in found}
 
@@ -75,5 +80,4 @@ def test_each_row_explained_alone_gets_the_terms_the_batch_gives_it(served, taxo
     assert sum(bool(terms) for terms in together) > len(texts) * 0.9
     for index, (analysis, label) in enumerate(zip(analyses, labels, strict=True)):
         row = features.row(index)
-        alone = Features(np.array([0, len(row.columns)]), row.columns, row.values)
-        assert explain_all([analysis], alone, [label], compiled, 8) == [together[index]]
+        assert explain_all([analysis], one_row(row.columns, row.values), [label], compiled, 8) == [together[index]]
