@@ -42,9 +42,10 @@ DATA_FILE = "model.npz"  # the data-only serving file: arrays, read with allow_p
 META_FILE = "model.json"
 CURRENT_FILE = "current"
 # 2: the pipeline has a lead block (model/lead.py); 3: a one-line text's lead is read from its
-# normalised form (model.lead.normalized_leads), which format-2 readers would not know.
-FORMAT_VERSION = 3
-READABLE_FORMATS = (1, 2, 3)  # format 1 (no lead block) still loads, through pickle
+# normalised form (model.lead.normalized_leads), which format-2 readers would not know; 4: the
+# pipeline has an organ block (model/data/organs.txt), which format-3 readers would leave out.
+FORMAT_VERSION = 4
+READABLE_FORMATS = (1, 2, 3, 4)  # format 1 (no lead block) still loads, through pickle
 # Libraries whose exact version must match for a pickle to be trusted.
 PINNED_LIBRARIES = ("scikit-learn", "jieba")
 # UTC time to the millisecond, then random hex: ids sort in the order versions were made.

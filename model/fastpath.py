@@ -282,6 +282,13 @@ class CompiledModel:
         # How the lead of a one-line text is found (model.lead.normalized_leads); False before format 3.
         self.lead_from_normalized = bool(settings.get("lead_from_normalized", False))
         self.n_main = len(self.idf)  # the lead block's columns follow, in the same order
+        # The organ block (format 4 on) follows the lead block, or the main block without one:
+        # its column k repeats word column organ_columns[k] (model.pipeline.organ_columns).
+        self.organ_weight = float(settings.get("organ_weight", 0.0))
+        self.organ_columns = np.asarray(arrays.get("organ_columns", np.empty(0, np.int64)), dtype=np.int64)
+        self.organ_offset = 2 * self.n_main if self.lead_weight else self.n_main
+        self._organ_of = np.full(self.n_main, -1, dtype=np.int64)
+        self._organ_of[self.organ_columns] = np.arange(len(self.organ_columns))
         self._word_names: list[str] | None = None
         if word_index is None:  # from stored arrays: the vocabulary is its words joined by newlines
             self._word_names = bytes(arrays["word_names"]).decode("utf-8").split("\n") if self.n_words else []
@@ -326,6 +333,8 @@ class CompiledModel:
         else:
             words, chars, lead_weight = features.words_, features.chars_, features.lead_weight
             lead_from_normalized = features.lead_from_normalized
+        organ_weight = getattr(features, "organ_weight", 0.0)
+        organs = features.organ_columns_ if organ_weight else np.empty(0, np.int64)
         classify = pipeline.named_steps["classify"]
         calibrated = classify.calibrated_classifiers_[0]
         estimator = calibrated.estimator
@@ -345,9 +354,11 @@ class CompiledModel:
             "positions": np.array([classes.index(str(c)) for c in estimator.classes_], dtype=np.int64),
             "calibration_a": np.array([c.a_ for c in calibrated.calibrators], dtype=np.float64),
             "calibration_b": np.array([c.b_ for c in calibrated.calibrators], dtype=np.float64),
+            "organ_columns": np.asarray(organs, dtype=np.int64),
         }
         settings = {
             "lead_weight": float(lead_weight),
+            "organ_weight": float(organ_weight),
             "char_ngram_range": list(chars.ngram_range),
             "classes": classes,
             "estimator_classes": [str(c) for c in estimator.classes_],
@@ -370,6 +381,7 @@ class CompiledModel:
             "positions": self.positions,
             "calibration_a": self.a,
             "calibration_b": self.b,
+            "organ_columns": self.organ_columns,
         }
         tables = {}
         for name in ("gram", "pair", "word") if self.pairs_of_known_words else ("gram",):
@@ -379,6 +391,7 @@ class CompiledModel:
         settings = {
             **tables,
             "lead_weight": self.lead_weight,
+            "organ_weight": self.organ_weight,
             "char_ngram_range": [self.char_sizes.start, self.char_sizes.stop - 1],
             "classes": [str(c) for c in self.classes],
             "estimator_classes": self.estimator_classes,
@@ -426,16 +439,25 @@ class CompiledModel:
     def named_columns(self, columns) -> tuple[list[str], list[bool]]:
         """Each column's feature name, and whether it is a word feature (a word or word pair).
 
-        A lead-block column has the name and kind of the whole-text column it repeats.
+        A lead-block or organ-block column has the name and kind of the whole-text column it repeats.
         """
-        bases = np.asarray(columns, dtype=np.int64)
-        bases = np.where(bases >= self.n_main, bases - self.n_main, bases)
+        bases = self._blocks_and_bases(np.asarray(columns, dtype=np.int64))[1]
         words = bases < self.n_words
         names = np.empty(len(bases), dtype=object)
         names[words] = self._word_names_array[bases[words]]
         if not words.all():
             names[~words] = _grams_of(self._char_keys_by_column[bases[~words] - self.n_words])
         return names.tolist(), words.tolist()
+
+    def _blocks_and_bases(self, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each column's block (0 whole text, 1 lead, 2 organ words) and the whole-text column it repeats."""
+        blocks = (columns >= self.n_main).astype(np.int64)
+        bases = columns - blocks * self.n_main
+        if self.organ_weight:
+            organ = columns >= self.organ_offset
+            blocks[organ] = 2
+            bases[organ] = self.organ_columns[columns[organ] - self.organ_offset]
+        return blocks, bases
 
     def features(self, texts: Sequence[str], leads: Sequence[str] | None = None) -> Features:
         """The feature rows of normalised texts and their normalised ``leads``, the batch as arrays.
@@ -460,15 +482,21 @@ class CompiledModel:
 
     def _features_of(self, found: _Occurrences, texts: Sequence[str], leads: Sequence[str] | None) -> Features:
         n = len(texts)
+        rows, columns = [found.rows], [found.columns]
+        if self.organ_weight:  # the organ block: the whole text's organ-word occurrences again
+            organ = self._organ_of[found.columns]
+            rows.append(found.rows[organ >= 0])
+            columns.append(organ[organ >= 0] + self.organ_offset)
         if not self.lead_weight or leads is None:
-            return self._tfidf(found.rows, found.columns, n)
+            return self._tfidf(np.concatenate(rows), np.concatenate(columns), n)
         if found.ends is None:  # no positions (see _occurrences): every lead is cut on its own
             lengths = np.full(n, -1)
             in_lead = np.zeros(len(found.rows), dtype=bool)
         else:
             lengths = np.array([_lead_length(text, lead) for text, lead in zip(texts, leads, strict=True)])
             in_lead = found.ends <= lengths[found.rows]
-        rows, columns = [found.rows, found.rows[in_lead]], [found.columns, found.columns[in_lead] + self.n_main]
+        rows.append(found.rows[in_lead])
+        columns.append(found.columns[in_lead] + self.n_main)
         apart = np.flatnonzero(lengths < 0)
         if len(apart):
             own = self._occurrences([leads[i] for i in apart])
@@ -479,23 +507,23 @@ class CompiledModel:
     def _tfidf(self, rows: np.ndarray, columns: np.ndarray, n: int) -> Features:
         """Rows of sublinear tf-idf from feature occurrences, each block of each row l2-normalised.
 
-        Columns from ``n_main`` on are the lead block's (the main block's columns moved on):
-        one sort counts both, which leaves each row's main features before its lead features,
-        and the lead block's values are weighted after their norm.
+        Columns from ``n_main`` on are the lead block's (the main block's columns moved on), and
+        from ``organ_offset`` on the organ block's: one sort counts them all, which leaves each
+        row's blocks in that order, and the lead and organ values are weighted after their norm.
         """
-        width = 2 * self.n_main if self.lead_weight else self.n_main
+        width = self.organ_offset + len(self.organ_columns) if self.organ_weight else self.organ_offset
         keys, counts = np.unique(rows * width + columns, return_counts=True)
         rows, columns = np.divmod(keys, width)
-        lead = columns >= self.n_main
-        base = columns - lead * self.n_main
+        block, base = self._blocks_and_bases(columns)
         values = (np.log(counts) + 1.0) * self.idf[base]
         if len(values):
-            # Rows are sorted, and within a row's block word columns come before character columns.
-            group = rows * 4 + lead * 2 + (base >= self.n_words)
+            # Rows are sorted; within a row's block word columns come before character columns.
+            group = rows * 6 + block * 2 + (base >= self.n_words)
             starts = np.flatnonzero(np.concatenate([[True], group[1:] != group[:-1]]))
             norms = np.repeat(np.sqrt(np.add.reduceat(values * values, starts)), np.diff([*starts, len(values)]))
             np.divide(values, norms, out=values, where=norms > 0)
-            values[lead] *= self.lead_weight
+            values[block == 1] *= self.lead_weight
+            values[block == 2] *= self.organ_weight
         return Features(np.searchsorted(rows, np.arange(n + 1)), columns, values)
 
     def _occurrences(self, texts: Sequence[str], with_words: bool = False) -> _Occurrences:

@@ -31,19 +31,18 @@ def model_root(tmp_path_factory, taxonomy) -> Path:
     return root
 
 
-def train_quick(root: Path, taxonomy, feedback=(), lead_weight: float | None = None) -> Path:
+def train_quick(root: Path, taxonomy, feedback=(), **weights: float) -> Path:
     """Train the quick model (half the bundled training records, 2 folds) into ``root``.
 
-    ``lead_weight``: the lead block's weight when not the default (0 trains the model without it).
+    ``weights``: ``lead_weight`` or ``organ_weight`` when not the default (0 trains the model
+    without that block).
     """
     from model.pipeline import PipelineSettings
     from training.corpus import load_bundled
     from training.split import split_gate
 
     train, gate = split_gate(load_bundled(taxonomy))
-    settings = PipelineSettings(calibration_folds=3)
-    if lead_weight is not None:
-        settings = dataclasses.replace(settings, lead_weight=lead_weight)
+    settings = dataclasses.replace(PipelineSettings(calibration_folds=3), **weights)
     options = TrainingOptions(folds=2, settings=settings)
     # Without the bundled corpus the gate split is the given records' share: the bundled gate split.
     extra = train[::2] + gate

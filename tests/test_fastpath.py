@@ -142,6 +142,13 @@ def test_feature_names_are_the_vocabularys_words_and_the_character_n_grams(serve
     assert compiled.named_columns(columns) == (expected, kinds)
     assert compiled.named_columns([c + compiled.n_main for c in columns]) == (expected, kinds)
     assert compiled.named_columns(columns[:1]) == (expected[:1], kinds[:1])
+    # An organ-block column is named as the word column it repeats.
+    organs = compiled.organ_columns[::40].tolist()
+    organ_block = [compiled.organ_offset + k for k in range(0, len(compiled.organ_columns), 40)]
+    assert len(organs) >= 3 and compiled.named_columns(organ_block) == (
+        compiled.feature_names(organs),
+        [True] * len(organs),
+    )
 
 
 @pytest.mark.parametrize("every", [pytest.param(1, marks=pytest.mark.slow), 25])
@@ -281,3 +288,25 @@ def test_the_code_point_table_says_what_str_isalnum_says_of_every_character():
     points = points[(points < 0xD800) | (points > 0xDFFF)]  # lone surrogates never reach it
     expected = np.fromiter((chr(p).isalnum() for p in points.tolist()), dtype=bool, count=len(points))
     assert np.array_equal(fastpath._alnum(points[::-1])[::-1], expected)
+
+
+def test_a_model_with_an_organ_block_and_no_lead_block_equals_its_pipeline(taxonomy):
+    """The organ block follows the lead block, or the whole-text block when a model has no lead block."""
+    from model.pipeline import PipelineSettings, TopicModel, build_pipeline
+    from model.tokenizer import Tokenizer
+
+    records = load_bundled(taxonomy)
+    train = [r for r in records[::6] if r.topic]
+    pipeline = build_pipeline(PipelineSettings(lead_weight=0.0, organ_weight=0.5, calibration_folds=2), Tokenizer())
+    pipeline.fit([r.text for r in train], [r.topic for r in train])
+    model = TopicModel(pipeline, taxonomy, {t: 0.5 for t in taxonomy.ids})
+    compiled = model.compiled
+    assert compiled.organ_offset == compiled.n_main and len(compiled.organ_columns) > 50
+    texts = [r.text for r in records[1::15]] + ["近日，某监狱民警在公交车上擒获一名扒手，随后报警。"]
+    assert np.abs(model.probabilities(texts) - model.reference_probabilities(texts)).max() < 1e-9
+    # Its columns are named as the word columns they repeat.
+    organs = compiled.organ_columns[:5].tolist()
+    assert compiled.named_columns([c + compiled.n_main for c in range(5)]) == (
+        compiled.feature_names(organs),
+        [True] * 5,
+    )

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from model.normalize import normalize
 from model.pipeline import PipelineSettings, TextFeatures, TopicModel
 from model.taxonomy import load_taxonomy
 from model.tokenizer import Tokenizer
@@ -178,3 +179,30 @@ def test_fitting_the_features_cuts_each_text_once_and_gives_what_fit_then_transf
     assert features.words_.vocabulary_ == TextFeatures(tokenizer).fit(texts).words_.vocabulary_
     assert matrix.shape == expected.shape
     assert abs(matrix - expected).max() < 1e-12
+
+
+def test_the_organ_block_repeats_the_organ_words_of_the_whole_text_normalised_on_their_own():
+    from sklearn.preprocessing import normalize as normalize_rows
+
+    from model.pipeline import organ_columns, organ_pattern
+
+    texts = [r.text for r in load_bundled(load_taxonomy())[::10]]
+    features = TextFeatures(Tokenizer(), organ_weight=0.4)
+    matrix = features.fit_transform(texts)
+    vocabulary = features.words_.vocabulary_
+    n_main = len(vocabulary) + len(features.chars_.vocabulary_)
+    organs = features.organ_columns_
+    names = {column: word for word, column in vocabulary.items()}
+    # Every single word (not a pair) that contains an organ stem, and nothing else.
+    assert list(organs) == organ_columns(vocabulary).tolist()
+    assert {names[c] for c in organs} == {w for w in vocabulary if " " not in w and organ_pattern().search(w)}
+    assert {"监狱", "人民法庭", "派出所", "检察院"} <= {names[c] for c in organs}
+    assert not {"调解", "纠纷", "扒手"} & {names[c] for c in organs}
+    assert matrix.shape == (len(texts), 2 * n_main + len(organs))
+    words = features.words_.transform([normalize(text) for text in texts])
+    expected = 0.4 * normalize_rows(words[:, organs])
+    assert abs(matrix[:, 2 * n_main :] - expected).max() < 1e-12
+    # Weight 0 leaves the block out.
+    plain = TextFeatures(Tokenizer(), organ_weight=0.0)
+    assert plain.fit_transform(texts).shape == (len(texts), 2 * n_main)
+    assert len(plain.organ_columns_) == 0
