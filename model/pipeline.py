@@ -86,7 +86,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
     The organ block repeats the whole text's word tf-idf of its organ words only
     (:func:`organ_columns`), l2-normalised on its own and scaled by ``organ_weight``: an organ
     named once in a long body (监狱, 法庭) keeps its say against the many activity words around it
-    (民警, 扒手, 调解, 纠纷). ``organ_weight=0`` leaves the block out (models before format 4).
+    (扒手, 擒获, 调解, 纠纷). ``organ_weight=0`` leaves the block out (models before format 4).
     """
 
     def __init__(
