@@ -283,7 +283,8 @@ class CompiledModel:
         self.lead_from_normalized = bool(settings.get("lead_from_normalized", False))
         self.n_main = len(self.idf)  # the lead block's columns follow, in the same order
         # The organ block (format 4 on) follows the lead block, or the main block without one:
-        # its column k repeats word column organ_columns[k] (model.pipeline.organ_columns).
+        # its column k says that word column organ_columns[k] is the first organ word a text names
+        # (model.pipeline.TextFeatures), and it alone in the block is set, so its value is the weight.
         self.organ_weight = float(settings.get("organ_weight", 0.0))
         self.organ_columns = np.asarray(arrays.get("organ_columns", np.empty(0, np.int64)), dtype=np.int64)
         self.organ_offset = 2 * self.n_main if self.lead_weight else self.n_main
@@ -483,10 +484,13 @@ class CompiledModel:
     def _features_of(self, found: _Occurrences, texts: Sequence[str], leads: Sequence[str] | None) -> Features:
         n = len(texts)
         rows, columns = [found.rows], [found.columns]
-        if self.organ_weight:  # the organ block: the whole text's organ-word occurrences again
+        if self.organ_weight:  # the organ block: each text's first organ word
             organ = self._organ_of[found.columns]
-            rows.append(found.rows[organ >= 0])
-            columns.append(organ[organ >= 0] + self.organ_offset)
+            named = np.flatnonzero(organ >= 0)
+            # A row's word tokens come in text order, before its pairs and n-grams (see _occurrences).
+            texts_naming, first = np.unique(found.rows[named], return_index=True)
+            rows.append(texts_naming)
+            columns.append(organ[named[first]] + self.organ_offset)
         if not self.lead_weight or leads is None:
             return self._tfidf(np.concatenate(rows), np.concatenate(columns), n)
         if found.ends is None:  # no positions (see _occurrences): every lead is cut on its own
@@ -529,6 +533,7 @@ class CompiledModel:
     def _occurrences(self, texts: Sequence[str], with_words: bool = False) -> _Occurrences:
         """Every known word, word pair and character n-gram occurrence of normalised texts.
 
+        Word tokens come first, in text order, then word pairs, then character n-grams.
         Texts are cut and searched joined by a line break, which normalised text never holds,
         which ends a token in both tokenizers, and which no feature contains. Ends are code
         points from the start of the text (None when whitespace runs make the two searches

@@ -174,19 +174,19 @@ def test_fitting_the_features_cuts_each_text_once_and_gives_what_fit_then_transf
     monkeypatch.setattr(tokenizer, "words", lambda text, words=tokenizer.words: cut.append(text) or words(text))
     features = TextFeatures(tokenizer)
     matrix = features.fit_transform(texts)
-    # Each text once for its words and once for its lead's (the lead is a shorter text of its own).
-    assert len(cut) == 2 * len(texts)
+    # Each text once for its words, once for its lead's (the lead is a shorter text of its own) and
+    # once for the first organ it names (the organ block).
+    assert len(cut) == 3 * len(texts)
     assert features.words_.vocabulary_ == TextFeatures(tokenizer).fit(texts).words_.vocabulary_
     assert matrix.shape == expected.shape
     assert abs(matrix - expected).max() < 1e-12
 
 
-def test_the_organ_block_repeats_the_organ_words_of_the_whole_text_normalised_on_their_own():
-    from sklearn.preprocessing import normalize as normalize_rows
-
+def test_the_organ_block_marks_the_first_organ_word_a_text_names():
     from model.pipeline import organ_columns, organ_pattern
 
-    texts = [r.text for r in load_bundled(load_taxonomy())[::10]]
+    taxonomy = load_taxonomy()
+    texts = [r.text for r in load_bundled(taxonomy)[::10]]
     features = TextFeatures(Tokenizer(), organ_weight=0.4)
     matrix = features.fit_transform(texts)
     vocabulary = features.words_.vocabulary_
@@ -199,9 +199,15 @@ def test_the_organ_block_repeats_the_organ_words_of_the_whole_text_normalised_on
     assert {"监狱", "人民法庭", "派出所", "检察院"} <= {names[c] for c in organs}
     assert not {"调解", "纠纷", "扒手"} & {names[c] for c in organs}
     assert matrix.shape == (len(texts), 2 * n_main + len(organs))
-    words = features.words_.transform([normalize(text) for text in texts])
-    expected = 0.4 * normalize_rows(words[:, organs])
-    assert abs(matrix[:, 2 * n_main :] - expected).max() < 1e-12
+    block = matrix[:, 2 * n_main :].tocsr()
+    # One column per text that names an organ, the first one it names, at the block's weight.
+    story = "公交车上，一名扒手刚得手就被擒获。出手的是两名下班途中的监狱民警，随后派出所民警赶到，把人带回派出所。"
+    first = features.transform([story])[:, 2 * n_main :].tocsr()
+    assert first.nnz == 1 and names[organs[first.indices[0]]] == "监狱" and first.data[0] == 0.4
+    for row, text in enumerate(texts[:40]):
+        named = [w for w in Tokenizer().words(normalize(text)) if vocabulary.get(w, -1) in set(organs.tolist())]
+        expected = [names[organs[k]] for k in block[row].indices]
+        assert expected == named[:1]
     # Weight 0 leaves the block out.
     plain = TextFeatures(Tokenizer(), organ_weight=0.0)
     assert plain.fit_transform(texts).shape == (len(texts), 2 * n_main)
