@@ -155,8 +155,9 @@ def test_a_worker_killed_under_load_is_replaced_and_the_service_keeps_answering(
 
 
 def test_sigterm_lets_a_running_request_finish_then_exits(private_root):
+    # Enough items to keep a worker busy for well over a second on a fast machine (400 once did).
     page = "\n".join(
-        f"第{n}条标题\n通讯员 张三\n本报讯 近日，某派出所民警在辖区开展夜间巡逻，抓获盗窃嫌疑人。" for n in range(400)
+        f"第{n}条标题\n通讯员 张三\n本报讯 近日，某派出所民警在辖区开展夜间巡逻，抓获盗窃嫌疑人。" for n in range(2000)
     )
     with ServerProcess(private_root, workers=1) as server:
         [worker] = server.versions_by_worker(1)
@@ -176,7 +177,7 @@ def test_sigterm_lets_a_running_request_finish_then_exits(private_root):
         wait_until(lambda: cpu_seconds(worker) - busy_from > 0.3, timeout=60, message="the request never started")
         code = server.stop(signal.SIGTERM, timeout=60)
         thread.join(120)
-    assert result == {**result, "status": 200, "items": 400}
+    assert result == {**result, "status": 200, "items": 2000}
     assert code == 0
 
 
