@@ -204,8 +204,9 @@ def test_the_organ_block_marks_the_first_organ_word_a_text_names():
     story = "公交车上，一名扒手刚得手就被擒获。出手的是两名下班途中的监狱民警，随后派出所民警赶到，把人带回派出所。"
     first = features.transform([story])[:, 2 * n_main :].tocsr()
     assert first.nnz == 1 and names[organs[first.indices[0]]] == "监狱" and first.data[0] == 0.4
+    organ_set, tokenizer = set(organs.tolist()), Tokenizer()
     for row, text in enumerate(texts[:40]):
-        named = [w for w in Tokenizer().words(normalize(text)) if vocabulary.get(w, -1) in set(organs.tolist())]
+        named = [w for w in tokenizer.words(normalize(text)) if vocabulary.get(w, -1) in organ_set]
         expected = [names[organs[k]] for k in block[row].indices]
         assert expected == named[:1]
     # Weight 0 leaves the block out.

@@ -32,22 +32,31 @@ def test_the_lead_of_a_paragraph_is_its_first_sentence_or_two_after_a_quote():
     assert lead_of(quoted) == "“这下终于放心了。”近日，某区人民法庭法官来到村里调解一起宅基地纠纷。"
 
 
+def _gained_and_lost(tmp_path, topic_model, taxonomy, rows, **block_off):
+    """Ids of the rows the session model gets right and the same model trained without a block
+    (``block_off``: that block's weight at 0) did not, and of those it lost."""
+    from model.artifact import load_model
+    from tests.conftest import train_quick
+
+    # The same records and settings as the session model, less the one block.
+    without_dir = train_quick(tmp_path / "without", taxonomy, **block_off)
+    texts = [r["text"] for r in rows]
+    without = load_model(without_dir).model.predict(texts, explain=False)
+    with_block = topic_model.predict(texts, explain=False)
+    pairs = list(zip(rows, without, with_block, strict=True))
+    gained = [r["id"] for r, a, b in pairs if a.topic != r["topic"] == b.topic]
+    lost = [r["id"] for r, a, b in pairs if a.topic == r["topic"] != b.topic]
+    return gained, lost
+
+
 @pytest.mark.slow
 def test_the_lead_block_gives_the_leads_organ_where_a_model_without_it_did_not(
     tmp_path, topic_model, taxonomy, data_dir
 ):
     """Texts whose lead names one organ and whose body tells another's story (tests/data/lead_vs_body.jsonl)."""
-    from model.artifact import load_model
-    from tests.conftest import train_quick
-
     rows = _rows(data_dir / "lead_vs_body.jsonl")
     assert len(rows) >= 40 and all(r["topic"] != r["body_topic"] for r in rows)
-    # The same records and settings as the session model, less the lead block: only the lead differs.
-    without_dir = train_quick(tmp_path / "no-lead", taxonomy, lead_weight=0.0)
-    without = load_model(without_dir).model.predict([r["text"] for r in rows], explain=False)
-    with_lead = topic_model.predict([r["text"] for r in rows], explain=False)
-    flipped = [r["id"] for r, a, b in zip(rows, without, with_lead, strict=True) if a.topic != r["topic"] == b.topic]
-    lost = [r["id"] for r, a, b in zip(rows, without, with_lead, strict=True) if a.topic == r["topic"] != b.topic]
+    flipped, lost = _gained_and_lost(tmp_path, topic_model, taxonomy, rows, lead_weight=0.0)
     assert len(flipped) >= 20, (flipped, lost)
     assert len(lost) <= 2, lost
 
@@ -59,22 +68,12 @@ def test_the_organ_block_gives_the_organ_a_story_names_first_in_a_body_of_other_
     """Texts that name the acting organ once or twice, after the lead, in a body of another topic's
     everyday words (tests/data/organ_vs_activity.jsonl: off-duty prison officers catching a thief,
     a 人民法庭 settling a village quarrel, firefighters at a crash)."""
-    from model.artifact import load_model
-    from tests.conftest import train_quick
-
     rows = _rows(data_dir / "organ_vs_activity.jsonl")
     assert len(rows) >= 40 and all(r["topic"] != r["body_topic"] for r in rows)
-    # The same records and settings as the session model, less the organ block.
-    without_dir = train_quick(tmp_path / "no-organ", taxonomy, organ_weight=0.0)
-    texts = [r["text"] for r in rows]
-    without = load_model(without_dir).model.predict(texts, explain=False)
-    with_organs = topic_model.predict(texts, explain=False)
-    right_without = sum(p.topic == r["topic"] for p, r in zip(without, rows, strict=True))
-    right_with = sum(p.topic == r["topic"] for p, r in zip(with_organs, rows, strict=True))
-    lost = [r["id"] for r, a, b in zip(rows, without, with_organs, strict=True) if a.topic == r["topic"] != b.topic]
-    # On the quick model: 10 of 40 right without the block, 21 with it, none lost.
-    # On the quick model: 10 of 40 right without the block, 23 with it, none lost.
-    assert right_with >= right_without + 8, (right_without, right_with, lost)
+    gained, lost = _gained_and_lost(tmp_path, topic_model, taxonomy, rows, organ_weight=0.0)
+    # Texts right with the block less texts right without it: on the quick model 10 of 40 right
+    # without the block and 23 with it, none lost.
+    assert len(gained) - len(lost) >= 8, (gained, lost)
     assert len(lost) <= 1, lost
 
 
