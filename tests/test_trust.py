@@ -67,7 +67,7 @@ def test_the_organ_block_gives_the_organ_a_story_names_first_in_a_body_of_other_
 ):
     """Texts that name the acting organ once or twice, after the lead, in a body of another topic's
     everyday words (tests/data/organ_vs_activity.jsonl: off-duty prison officers catching a thief,
-    a 人民法庭 settling a village quarrel, firefighters at a crash)."""
+    a 人民法庭 settling a village quarrel, firefighters pulling people out of water)."""
     rows = _rows(data_dir / "organ_vs_activity.jsonl")
     assert len(rows) >= 40 and all(r["topic"] != r["body_topic"] for r in rows)
     gained, lost = _gained_and_lost(tmp_path, topic_model, taxonomy, rows, organ_weight=0.0)
