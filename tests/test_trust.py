@@ -71,8 +71,8 @@ def test_the_organ_block_gives_the_organ_a_story_names_first_in_a_body_of_other_
     rows = _rows(data_dir / "organ_vs_activity.jsonl")
     assert len(rows) >= 40 and all(r["topic"] != r["body_topic"] for r in rows)
     gained, lost = _gained_and_lost(tmp_path, topic_model, taxonomy, rows, organ_weight=0.0)
-    # Texts right with the block less texts right without it: on the quick model 10 of 40 right
-    # without the block and 23 with it, none lost.
+    # Texts right with the block less texts right without it: on the quick model 15 of 40 right
+    # without the block and 28 with it, none lost.
     assert len(gained) - len(lost) >= 8, (gained, lost)
     assert len(lost) <= 1, lost
 
