@@ -133,7 +133,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         texts = [normalize(text) for text in X]
         words, chars = self._unfitted()
         self.words_, self.chars_ = words.fit(texts), chars.fit(texts)
-        self._fitted_organs()
+        self._finish_fit()
         return self
 
     def fit_transform(self, X, y=None):
@@ -141,7 +141,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         texts = [normalize(text) for text in X]
         self.words_, self.chars_ = self._unfitted()
         word_block = self.words_.fit_transform(texts)
-        self._fitted_organs()
+        self._finish_fit()
         return self._stack(X, texts, [word_block, self.chars_.fit_transform(texts)])
 
     def transform(self, X):
@@ -149,7 +149,8 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         texts = [normalize(text) for text in X]
         return self._stack(X, texts, [self.words_.transform(texts), self.chars_.transform(texts)])
 
-    def _fitted_organs(self) -> None:
+    def _finish_fit(self) -> None:
+        """What fitting sets once the vectorizers are fitted: the input width and the organ columns."""
         self.n_features_in_ = 1
         self.organ_columns_ = organ_columns(self.words_.vocabulary_) if self.organ_weight else np.empty(0, np.int64)
 
